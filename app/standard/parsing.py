@@ -1,0 +1,155 @@
+"""Reading untrusted bytes into an XML tree, safely.
+
+No DTDs, no entity expansion, no network; DOCTYPE is refused outright; a size limit
+applies before parsing starts. Every refusal is a ``MessageError`` that names the problem
+and, where known, the line.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from lxml import etree
+
+from app.config import DEFAULT_MAX_MESSAGE_BYTES
+from app.standard import catalogue
+from app.standard.catalogue import MessageType
+
+Problem = Literal["empty", "too_large", "encoding", "doctype", "not_well_formed", "unknown_root"]
+
+_UTF16_32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"\xff\xfe", b"\xfe\xff")
+_DECLARED_ENCODING = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']"
+)
+
+
+class MessageError(ValueError):
+    """The input cannot be read as an iWmo message at all."""
+
+    def __init__(self, problem: Problem, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.message = message
+        self.line = line
+
+
+@dataclass(frozen=True)
+class Parsed:
+    root: etree._Element
+    message_type: MessageType | None  # None when the root is not an iWmo 3.2 message
+
+
+_local = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    # lxml parsers keep per-parse state; one per thread keeps concurrent requests apart.
+    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+    if parser is None:
+        parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=False,
+            collect_ids=False,
+            remove_pis=False,
+        )
+        _local.parser = parser
+    return parser
+
+
+def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> Parsed:
+    """Parse bytes into an element tree and detect the iWmo message type."""
+    if len(data) > max_bytes:
+        raise MessageError(
+            "too_large", f"message is {len(data):,} bytes; the limit is {max_bytes:,} bytes"
+        )
+    if not data.strip():
+        raise MessageError("empty", "message is empty")
+    _check_encoding(data)
+    if _has_doctype(data):
+        raise MessageError(
+            "doctype",
+            "DOCTYPE declarations are not allowed in iWmo messages",
+            line=data.count(b"\n", 0, data.find(b"<!DOCTYPE")) + 1,
+        )
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        raise _syntax_error(exc, data) from None
+    docinfo: Any = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise MessageError(
+            "doctype", "DOCTYPE declarations are not allowed in iWmo messages", line=1
+        )
+    return Parsed(root, detect(root))
+
+
+def detect(root: etree._Element) -> MessageType | None:
+    tag = etree.QName(root)
+    if tag.localname != "Bericht":
+        return None
+    return catalogue.BY_NAMESPACE.get(tag.namespace or "")
+
+
+_PROLOG_ITEM = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.S)
+
+
+def _has_doctype(data: bytes) -> bool:
+    """Whether a DOCTYPE follows the prolog (declaration, comments, PIs, whitespace)."""
+    pos = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    while m := _PROLOG_ITEM.match(data, pos):
+        pos = m.end()
+    return data.startswith(b"<!DOCTYPE", pos)
+
+
+def _check_encoding(data: bytes) -> None:
+    if data.startswith(_UTF16_32_BOMS):
+        raise MessageError(
+            "encoding",
+            "iWmo messages must be UTF-8; this one starts with a UTF-16 or UTF-32 byte order mark",
+            line=1,
+        )
+    declared = _DECLARED_ENCODING.match(data[:512])
+    if declared:
+        name = declared.group(1).decode("ascii", "replace")
+        if name.strip().lower().replace("_", "-") not in ("utf-8", "utf8"):
+            raise MessageError(
+                "encoding",
+                f"iWmo messages must be UTF-8; the XML declaration says {name!r}",
+                line=1,
+            )
+
+
+def _syntax_error(exc: etree.XMLSyntaxError, data: bytes) -> MessageError:
+    line = exc.lineno or None
+    text = (exc.msg or str(exc)).strip()
+    text = re.sub(r", line \d+, column \d+$", "", text)
+    if "not proper UTF-8" in text or "Invalid bytes in character encoding" in text:
+        return MessageError("encoding", f"invalid UTF-8 at line {line}", line)
+    if (
+        "DOCTYPE" in text
+        or "failed to load" in text
+        or ("Entity" in text and "not defined" in text)
+    ):
+        return MessageError("doctype", f"DOCTYPE or entities are not allowed (line {line})", line)
+    if "Excessive depth" in text:
+        return MessageError("not_well_formed", f"elements nested too deeply (line {line})", line)
+    if _at_end(exc, data) and "mismatch" not in text:
+        return MessageError(
+            "not_well_formed",
+            f"XML ends too early at line {line}: the message seems truncated ({text})",
+            line,
+        )
+    return MessageError("not_well_formed", f"not well-formed XML at line {line}: {text}", line)
+
+
+def _at_end(exc: etree.XMLSyntaxError, data: bytes) -> bool:
+    """Whether libxml2 stopped at the very end of the input."""
+    line, column = exc.position
+    last = data.rstrip(b"\r\n\t ").split(b"\n")
+    return line >= len(last) and column > len(last[-1].decode("utf-8", "replace"))
