@@ -22,6 +22,7 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.run-installed
 
 run: $(VENV)/.run-installed
+	$(BIN)/iwmo db upgrade
 	$(BIN)/iwmo serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.test-installed

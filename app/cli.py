@@ -33,10 +33,51 @@ def _build() -> argparse.ArgumentParser:
     v.add_argument("files", nargs="+", metavar="FILE", help="message files; - reads stdin")
     v.set_defaults(func=_validate)
 
+    ru = sub.add_parser("rules", help="list the message rules the service checks")
+    ru.add_argument("--json", action="store_true", help="one JSON object per rule")
+    ru.add_argument("--markdown", action="store_true", help="a Markdown table (for the README)")
+    ru.add_argument("--message", help="only rules for this message type, e.g. WMO301")
+    ru.add_argument("--scope", choices=["message", "administration", "external"],
+                    help="only rules that look at the message alone, at the administration, "
+                    "or at an external source")
+    ru.set_defaults(func=_rules)
+
     s = sub.add_parser("schemas", help="write the project XSDs, or check they are current")
     s.add_argument("--out", type=Path, default=None, help="directory (default: schemas/)")
     s.add_argument("--check", action="store_true", help="fail when schemas/ is out of date")
     s.set_defaults(func=_schemas)
+
+    d = sub.add_parser("db", help="database schema")
+    dsub = d.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
+    up = dsub.add_parser("upgrade", help="bring the database schema up to date (Alembic)")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(func=_db_upgrade)
+
+    p = sub.add_parser("participant", help="municipalities, providers and operators")
+    psub = p.add_subparsers(dest="participant_command", required=True, parser_class=_Parser)
+    add = psub.add_parser("add", help="register a participant; prints its new API key only")
+    add.add_argument(
+        "--code",
+        required=True,
+        help="CBS code (municipality), AGB code (provider) or operator name",
+    )
+    add.add_argument(
+        "--role",
+        required=True,
+        choices=["municipality", "main_contractor", "subcontractor", "provider", "operator"],
+    )
+    add.add_argument("--name", required=True)
+    add.add_argument(
+        "--allow-unknown-municipality",
+        action="store_true",
+        help="accept a municipality code missing from the CBS list",
+    )
+    add.set_defaults(func=_participant_add)
+    rot = psub.add_parser("rotate-key", help="give a participant a new API key (printed)")
+    rot.add_argument("--code", required=True)
+    rot.set_defaults(func=_participant_rotate)
+    ls = psub.add_parser("list", help="list participants (never their keys)")
+    ls.set_defaults(func=_participant_list)
 
     r = sub.add_parser("serve", help="run the HTTP service")
     r.add_argument("--host", default="127.0.0.1")
@@ -52,6 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into head and the like
+        sys.stderr.close()
+        return EXIT_OK
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -100,6 +144,43 @@ def _validate(args: argparse.Namespace) -> int:
     return status
 
 
+def _rules(args: argparse.Namespace) -> int:
+    import app.administration.rules  # noqa: F401  (registers the administration rules)
+    from app.rules.registry import REGISTRY
+    from app.standard import catalogue
+
+    rules = sorted(REGISTRY.values(), key=lambda r: r.code)
+    if args.message:
+        try:
+            name = catalogue.get(args.message).name
+        except KeyError as exc:
+            print(f"iwmo: {exc.args[0]}", file=sys.stderr)
+            return EXIT_USAGE
+        rules = [r for r in rules if name in r.messages]
+    if args.scope:
+        rules = [r for r in rules if r.scope == args.scope]
+    if args.json:
+        for r in rules:
+            print(json.dumps({"code": r.code, "messages": list(r.messages),
+                              "return_code": r.return_code, "scope": r.scope,
+                              "level": r.level, "summary": r.summary,
+                              "decision": r.decision or None}, ensure_ascii=False))
+    elif args.markdown:
+        print("| rule | scope | messages | return code | what it checks |")
+        print("|---|---|---|---|---|")
+        for r in rules:
+            messages = ", ".join(m[3:] for m in r.messages)
+            note = f" *Reading:* {r.decision}" if r.decision else ""
+            code = r.return_code or "—"
+            print(f"| {r.code} | {r.scope} | {messages} | {code} | {r.summary}.{note} |")
+    else:
+        for r in rules:
+            print(f"{r.code}  {r.return_code or '-':<4}  {r.scope:<14} "
+                  f"{','.join(r.messages):<55} {r.summary}")
+        print(f"{len(rules)} rules", file=sys.stderr)
+    return EXIT_OK
+
+
 def _schemas(args: argparse.Namespace) -> int:
     from app.standard import schema, xsdgen
 
@@ -115,6 +196,66 @@ def _schemas(args: argparse.Namespace) -> int:
         return EXIT_FINDINGS if stale else EXIT_OK
     for path in xsdgen.write(target):
         print(path)
+    return EXIT_OK
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from app.administration.db import Database
+
+    settings = Settings.from_env()
+    database = Database(settings.database_url)
+    database.upgrade(args.revision)
+    print(f"database schema at {args.revision}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _participant_add(args: argparse.Namespace) -> int:
+    from app.administration import participants
+    from app.administration.db import Database
+
+    database = Database(Settings.from_env().database_url)
+    try:
+        with database.write() as s:
+            _, key = participants.add(
+                s,
+                args.code,
+                args.role,
+                args.name,
+                allow_unknown_municipality=args.allow_unknown_municipality,
+            )
+    except participants.ParticipantError as exc:
+        print(f"iwmo: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(key)
+    return EXIT_OK
+
+
+def _participant_rotate(args: argparse.Namespace) -> int:
+    from app.administration import participants
+    from app.administration.db import Database
+
+    database = Database(Settings.from_env().database_url)
+    try:
+        with database.write() as s:
+            key = participants.rotate_key(s, args.code)
+    except participants.ParticipantError as exc:
+        print(f"iwmo: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(key)
+    return EXIT_OK
+
+
+def _participant_list(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from app.administration.db import Database
+    from app.administration.models import Participant
+
+    database = Database(Settings.from_env().database_url)
+    with database.read() as s:
+        for p in s.scalars(select(Participant).order_by(Participant.code)):
+            state = "" if p.active else "  (inactive)"
+            print(f"{p.code:<10} {p.role:<16} {p.name}{state}")
     return EXIT_OK
 
 

@@ -24,17 +24,28 @@ def _path(name: str) -> Path | None:
     return Path(raw) if raw else None
 
 
+DEFAULT_DATABASE_URL = "sqlite:///iwmo.db"
+
+
 @dataclass(frozen=True)
 class Settings:
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     xsd_dir: Path | None = None  # an official iWmo 3.2 XSD release to validate against
-    database_url: str = "sqlite:///iwmo.db"
-    extra: dict[str, str] = field(default_factory=dict)
+    database_url: str = DEFAULT_DATABASE_URL
+    # Base64 of 32 random bytes; encrypts personal data and keys the BSN lookup hash.
+    secret_key: str | None = field(default=None, repr=False)
+    secret_key_file: Path | None = None  # where a development key is kept when none is set
 
     @classmethod
     def from_env(cls) -> Settings:
         return cls(
             max_message_bytes=_int("IWMO_MAX_MESSAGE_BYTES", DEFAULT_MAX_MESSAGE_BYTES),
             xsd_dir=_path("IWMO_XSD_DIR"),
-            database_url=os.environ.get("IWMO_DATABASE_URL") or "sqlite:///iwmo.db",
+            database_url=os.environ.get("IWMO_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            secret_key=os.environ.get("IWMO_SECRET_KEY") or None,
+            secret_key_file=_path("IWMO_SECRET_KEY_FILE"),
         )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

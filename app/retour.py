@@ -1,30 +1,34 @@
 """Building retour messages: the receiver's verdict on a message, level by level.
 
-For 301, 305, 307, 315, 317 and 319 the retour (302, 306, ...) mirrors what was received
-and adds RetourCodes to the header and to every message class (Client, ToegewezenProduct,
-...): the codes of the findings located in that class, 0200 where the class is fine, 0233
-where it was not judged. A message that is not schema-valid is answered with the header
-only and 0001. WMO325, the answer to a declaration, is built by ``declaratie_antwoord``
-from a decision per performance (Prestatie).
+The standard checks a received message on four levels (IV088): the schema, the rules
+within the message, rules across messages, and external sources. A message that fails the
+schema gets no retour at all: the sender gets an error instead (the hub answers over HTTP).
+For the other levels:
+
+* rules within the message (all with return code 0001) and anything wrong in the header
+  refuse the message as a whole: the retour holds only the header, with those codes;
+* otherwise the retour mirrors what was received and every message class that carries
+  RetourCodes (Client, ToegewezenProduct, StartProduct, ...) gets the codes of the
+  findings located in it, 0200 when it is fine, and 0233 (not judged) when a class above
+  it was refused.
+
+WMO301, 305, 307, 315, 317 and 319 are answered by 302, 306, 308, 316, 318 and 320. A
+declaration (WMO323) is answered by WMO325, which lists only the refused performances.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import re
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from lxml import etree
-
 from app.findings import TECHNICAL_REJECTION, Finding
-from app.standard import catalogue, codec, datatypes, elements
+from app.standard import catalogue, codec, elements
 from app.standard import messages as m
-from app.standard.catalogue import BASIS_NAMESPACE, XSD_VERSIE, MessageType
+from app.standard.catalogue import XSD_VERSIE, MessageType
 
 OK = "0200"
 NOT_JUDGED = "0233"
@@ -38,8 +42,58 @@ def new_identificatie() -> str:
     return secrets.token_hex(6)
 
 
-def _xsd_versie() -> m.XsdVersie:
-    return m.XsdVersie(BasisschemaXsdVersie=XSD_VERSIE, BerichtXsdVersie=XSD_VERSIE)
+def refusal_codes(findings: Iterable[Finding]) -> list[str]:
+    """Codes that refuse a message as a whole: rules within the message (0001) and
+    anything found in the header. Empty when the content is judged class by class."""
+    codes: list[str] = []
+    for f in findings:
+        whole = (
+            f.return_code == TECHNICAL_REJECTION
+            or _in(f.path, _HEADER)
+            or f.path in ("", "/", "/Bericht")
+        )
+        if whole and f.return_code not in codes:
+            codes.append(f.return_code)
+    return codes
+
+
+def build(
+    original: Any,
+    findings: Sequence[Finding] = (),
+    *,
+    identificatie: str | None = None,
+    dagtekening: date | None = None,
+) -> Any:
+    """The retour of a schema-valid outbound message other than WMO323."""
+    mt = catalogue.of(original)
+    if mt.name == "WMO323":
+        raise ValueError("WMO323 is answered with WMO325: use declaratie_antwoord()")
+    if mt.is_retour:
+        raise ValueError(f"{mt.name} is itself a retour message")
+    retour = mt.retour
+    identificatie = identificatie or new_identificatie()
+    dagtekening = dagtekening or date.today()
+    refused = refusal_codes(findings)
+    if refused:
+        return retour.root(
+            Header=_retour_header(original.Header, retour, refused, identificatie, dagtekening)
+        )
+    if not codec.path_of(original):
+        codec.locate(original)
+    by_level = _assign(original, findings)
+    body_field = elements.specs(mt.root)[1].name
+    body = copy.deepcopy(getattr(original, body_field))
+    failed = list(by_level)
+    for obj in _classes(body):
+        path = codec.path_of(obj)
+        if path in by_level:
+            obj.RetourCodes = by_level[path]
+        elif any(_in(path, above) for above in failed):
+            obj.RetourCodes = [NOT_JUDGED]
+        else:
+            obj.RetourCodes = [OK]
+    header = _retour_header(original.Header, retour, [OK], identificatie, dagtekening)
+    return retour.root(Header=header, **{body_field: body})
 
 
 def _retour_header(
@@ -60,133 +114,79 @@ def _retour_header(
     )
 
 
-def build(
-    original: Any,
-    findings: Sequence[Finding] = (),
-    *,
-    judged: bool = True,
-    identificatie: str | None = None,
-    dagtekening: date | None = None,
-) -> Any:
-    """The retour of a decoded (or built) outbound message other than WMO323.
-
-    ``judged=False`` marks a message refused before its content was looked at (a header
-    level rejection such as a duplicate identification): every class below the header then
-    carries 0233.
-    """
-    mt = catalogue.of(original)
-    if mt.name == "WMO323":
-        raise ValueError("WMO323 is answered with WMO325: use declaratie_antwoord()")
-    retour = mt.retour
-    if not codec.path_of(original):
-        codec.locate(original)
-    by_level = _assign(original, findings)
-    header_codes = by_level.pop(_HEADER, None) or [OK]
-    body_field = elements.specs(mt.root)[1].name
-    body = copy.deepcopy(getattr(original, body_field))
-    for obj in _classes(body):
-        path = codec.path_of(obj)
-        obj.RetourCodes = by_level.get(path) or ([OK] if judged else [NOT_JUDGED])
-    header = _retour_header(
-        original.Header,
-        retour,
-        header_codes,
-        identificatie or new_identificatie(),
-        dagtekening or date.today(),
-    )
-    return retour.root(Header=header, **{body_field: body})
-
-
-def rejected(
-    root: etree._Element,
-    mt: MessageType,
-    *,
-    code: str = TECHNICAL_REJECTION,
-    identificatie: str | None = None,
-    dagtekening: date | None = None,
-) -> Any | None:
-    """Header-only retour for a message refused as a whole (not schema-valid).
-
-    The header is read leniently from the tree; when it is too broken to mirror (a retour
-    must itself be schema-valid) there is no retour and the caller answers otherwise.
-    """
-    if mt.is_retour:
-        return None
-    header = _lenient_header(root, mt)
-    if header is None:
-        return None
-    identificatie = identificatie or new_identificatie()
-    dagtekening = dagtekening or date.today()
-    if mt.name == "WMO323":
-        return m.WMO325(Header=_antwoord_header(header, [code], identificatie, dagtekening))
-    return mt.retour.root(
-        Header=_retour_header(header, mt.retour, [code], identificatie, dagtekening)
-    )
+def _xsd_versie() -> m.XsdVersie:
+    return m.XsdVersie(BasisschemaXsdVersie=XSD_VERSIE, BerichtXsdVersie=XSD_VERSIE)
 
 
 # --- WMO325 ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Decision:
-    """The municipality's verdict on one Prestatie: granted, or rejected with codes."""
-
-    codes: tuple[str, ...] = ()
-
-    @property
-    def granted(self) -> bool:
-        return not self.codes
-
-
-GRANTED = Decision()
-
-
 def declaratie_antwoord(
     declaratie: m.WMO323,
-    decisions: Mapping[str, Decision] | None = None,
+    findings: Sequence[Finding] = (),
     *,
-    rejection: Sequence[str] = (),
     identificatie: str | None = None,
     dagtekening: date | None = None,
 ) -> m.WMO325:
-    """WMO325 for a declaration, given a decision per ProductReferentie.ReferentieNummer.
+    """WMO325 for a schema-valid declaration, from the findings on it.
 
-    Performances without a decision are granted. Only rejected performances are listed
-    (TR342); the granted total is the submitted total minus the rejected lines. A
-    ``rejection`` refuses the declaration as a whole: nothing is listed, nothing granted.
+    Refused as a whole (rules within the message, header): header only. Findings on the
+    declaration itself (a duplicate DeclaratieNummer): nothing granted, nothing listed.
+    Otherwise each performance with a finding is refused with its codes (a client-level
+    finding refuses all its performances) and listed; the granted total is the submitted
+    total minus the listed lines (TR342); 8001 says everything was granted.
     """
-    decisions = decisions or {}
-    d = declaratie.Declaratie
     identificatie = identificatie or new_identificatie()
     dagtekening = dagtekening or date.today()
+    refused = refusal_codes(findings)
+    if refused:
+        return m.WMO325(
+            Header=_antwoord_header(declaratie.Header, refused, identificatie, dagtekening)
+        )
+    if not codec.path_of(declaratie):
+        codec.locate(declaratie)
+    d = declaratie.Declaratie
     header = _antwoord_header(declaratie.Header, [OK], identificatie, dagtekening)
-    if rejection:
+    by_level = _assign(declaratie, findings)
+    whole = [
+        c
+        for f in findings
+        if not _in(f.path, codec.path_of(d) + "/Clienten")
+        for c in [f.return_code]
+    ]
+    if whole:
         antwoord = m.DeclaratieAntwoord(
             DeclaratieNummer=d.DeclaratieNummer,
             TotaalIngediendBedrag=copy.deepcopy(d.TotaalIngediendBedrag),
-            TotaalToegekendBedrag=m.TotaalBedragMetDC(TotaalBedrag=0, DebetCredit="D"),
-            RetourCodes=list(rejection),
+            TotaalToegekendBedrag=_total(0),
+            RetourCodes=list(dict.fromkeys(whole)),
         )
         return m.WMO325(Header=header, DeclaratieAntwoord=antwoord)
     clients: list[m.DeclaratieClient] = []
-    rejected_total = 0
+    refused_total = 0
     for client in d.Clienten:
-        refused = []
+        client_codes = by_level.get(codec.path_of(client))
+        lines = []
         for prestatie in client.Prestaties:
-            decision = decisions.get(prestatie.ProductReferentie.ReferentieNummer, GRANTED)
-            if decision.granted:
+            codes = by_level.get(codec.path_of(prestatie)) or (
+                [NOT_JUDGED] if client_codes else None
+            )
+            if codes is None:
                 continue
             line = copy.deepcopy(prestatie)
-            line.RetourCodes = list(decision.codes)
-            refused.append(line)
-            rejected_total += prestatie.IngediendBedrag.signed
-        if refused:
-            clients.append(m.DeclaratieClient(Bsn=client.Bsn, Prestaties=refused, RetourCodes=[OK]))
-    granted = d.TotaalIngediendBedrag.signed - rejected_total
+            line.RetourCodes = codes
+            lines.append(line)
+            refused_total += prestatie.IngediendBedrag.signed
+        if lines:
+            clients.append(
+                m.DeclaratieClient(
+                    Bsn=client.Bsn, Prestaties=lines, RetourCodes=client_codes or [OK]
+                )
+            )
     antwoord = m.DeclaratieAntwoord(
         DeclaratieNummer=d.DeclaratieNummer,
         TotaalIngediendBedrag=copy.deepcopy(d.TotaalIngediendBedrag),
-        TotaalToegekendBedrag=_total(granted),
+        TotaalToegekendBedrag=_total(d.TotaalIngediendBedrag.signed - refused_total),
         Clienten=clients,
         RetourCodes=[OK] if clients else [FULLY_GRANTED],
     )
@@ -220,6 +220,10 @@ def _antwoord_header(
 # --- helpers --------------------------------------------------------------------------------
 
 
+def _in(path: str, ancestor: str) -> bool:
+    return path == ancestor or path.startswith(ancestor + "/")
+
+
 def _classes(obj: Any) -> Iterable[Any]:
     """Every object below ``obj`` (itself included) that carries RetourCodes."""
     if obj is None:
@@ -237,61 +241,14 @@ def _classes(obj: Any) -> Iterable[Any]:
 
 def _assign(original: Any, findings: Sequence[Finding]) -> dict[str, list[str]]:
     """Return codes per message class path: each finding goes to the deepest class whose
-    path contains it; findings elsewhere (root, header) go to the header."""
+    path contains it."""
     levels = sorted((codec.path_of(o) for o in _classes(original)), key=len, reverse=True)
     result: dict[str, list[str]] = {}
     for f in findings:
-        level = next((p for p in levels if f.path == p or f.path.startswith(p + "/")), _HEADER)
+        level = next((p for p in levels if _in(f.path, p)), None)
+        if level is None:
+            continue
         codes = result.setdefault(level, [])
         if f.return_code not in codes:
             codes.append(f.return_code)
     return result
-
-
-def _lenient_header(root: etree._Element, mt: MessageType) -> Any | None:
-    """The header of a possibly invalid message, if every field is usable."""
-    header_cls = elements.specs(mt.root)[0].cls
-    assert header_cls is not None
-    ns = mt.namespace
-    header_el = root.find(f"{{{ns}}}Header")
-    if header_el is None:
-        return None
-    values: dict[str, Any] = {}
-    for spec in elements.specs(header_cls):
-        el = header_el.find(f"{{{ns}}}{spec.name}")
-        if el is None:
-            return None
-        try:
-            if spec.cls is not None:
-                values[spec.name] = _lenient_basis(el, spec.cls)
-            else:
-                assert spec.simple is not None
-                values[spec.name] = _checked(el.text or "", spec.simple)
-        except ValueError:
-            return None
-    values["BerichtCode"] = mt.code
-    values["BerichtVersie"] = catalogue.BERICHT_VERSIE
-    values["BerichtSubversie"] = catalogue.BERICHT_SUBVERSIE
-    return header_cls(**values)
-
-
-def _lenient_basis(el: etree._Element, cls: type) -> Any:
-    values = {}
-    for spec in elements.specs(cls):
-        child = el.find(f"{{{BASIS_NAMESPACE}}}{spec.name}")
-        if child is None:
-            raise ValueError(spec.name)
-        assert spec.simple is not None
-        values[spec.name] = _checked(child.text or "", spec.simple)
-    return cls(**values)
-
-
-def _checked(text: str, simple: datatypes.SimpleType) -> Any:
-    """Convert a header value, refusing what would make the retour schema-invalid."""
-    value = codec._CONVERTERS[simple.base](text)
-    if simple.base == "string":
-        if simple.max_length is not None and len(text) > simple.max_length:
-            raise ValueError(text)
-        if not text or (simple.pattern and not re.fullmatch(simple.pattern, text)):
-            raise ValueError(text)
-    return value

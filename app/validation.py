@@ -13,6 +13,8 @@ from lxml import etree
 
 from app.config import Settings
 from app.findings import CODEC, TECHNICAL_REJECTION, XML, Finding
+from app.rules import RuleSet
+from app.rules import default as default_rules
 from app.standard import codec, parsing
 from app.standard.catalogue import MessageType
 from app.standard.schema import Schemas, not_a_message
@@ -45,11 +47,14 @@ class Report:
 
 class Validator:
     def __init__(
-        self, settings: Settings | None = None, schemas: Schemas | None = None, rules: Any = None
+        self,
+        settings: Settings | None = None,
+        schemas: Schemas | None = None,
+        rules: RuleSet | None = None,
     ) -> None:
         self.settings = settings or Settings.from_env()
         self.schemas = schemas or Schemas(self.settings.xsd_dir)
-        self.rules = rules
+        self.rules = rules if rules is not None else default_rules()
 
     def check(self, data: bytes) -> Report:
         report = Report()
@@ -74,6 +79,5 @@ class Validator:
         except codec.CodecError as exc:
             report.findings.append(Finding(CODEC, TECHNICAL_REJECTION, exc.path, exc.message))
             return report
-        if self.rules is not None:
-            report.findings.extend(self.rules.check(report.message))
+        report.findings.extend(self.rules.check(report.message))
         return report

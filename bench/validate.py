@@ -71,8 +71,10 @@ def main() -> int:
             overall[c].extend(timings[c])
             cells.append(f"{statistics.median(timings[c]) * 1e3:10.3f} ms")
         print(f"{mt.name:<8} {len(data):>6}  " + "  ".join(cells))
-    print(f"{'median':<8} {'':>6}  " + "  ".join(
-        f"{statistics.median(overall[c]) * 1e3:10.3f} ms" for c in columns))
+    print(
+        f"{'median':<8} {'':>6}  "
+        + "  ".join(f"{statistics.median(overall[c]) * 1e3:10.3f} ms" for c in columns)
+    )
     return 0
 
 

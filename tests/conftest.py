@@ -1,13 +1,23 @@
-"""Shared fixtures. Tests that need the published reference fail (never skip) without it."""
+"""Shared fixtures. Tests that need the published reference fail (never skip) without it.
+
+Database tests run on SQLite by default and on PostgreSQL when IWMO_TEST_DATABASE_URL is
+set (CI does both); each run gets its own PostgreSQL schema, dropped afterwards.
+"""
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
+from app.administration.models import Base
 from app.config import Settings
+from app.services import Services
 from app.standard.schema import Schemas
 from app.validation import Validator
 
@@ -45,3 +55,61 @@ def schemas() -> Schemas:
 @pytest.fixture(scope="session")
 def validator(schemas: Schemas) -> Validator:
     return Validator(Settings(), schemas=schemas)
+
+
+# --- database ------------------------------------------------------------------------------
+
+TEST_DATABASE_URL = os.environ.get("IWMO_TEST_DATABASE_URL", "")
+TEST_KEY = base64.b64encode(b"k" * 32).decode()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not TEST_DATABASE_URL.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'iwmo.db'}"
+        return
+    schema = f"iwmo_test_{secrets.token_hex(4)}"
+    admin = create_engine(TEST_DATABASE_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in TEST_DATABASE_URL else "?"
+    yield f"{TEST_DATABASE_URL}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_url(database_url: str) -> str:
+    """The test database, brought to the latest schema by the real migrations."""
+    from app.administration.db import Database
+
+    database = Database(database_url)
+    database.upgrade()
+    database.dispose()
+    return database_url
+
+
+def wipe(url: str) -> None:
+    engine = create_engine(url)
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if url.startswith("postgresql"):
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(migrated_url: str) -> Settings:
+    return Settings(database_url=migrated_url, secret_key=TEST_KEY)
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    svc = Services.build(settings)
+    yield svc
+    svc.close()
+    wipe(settings.database_url)

@@ -92,3 +92,30 @@ def test_schema_findings_have_readable_reasons_without_personal_data(
 
 def test_schemas_check_passes_on_a_current_tree(capsys) -> None:
     assert main(["schemas", "--check"]) == 0
+
+
+def test_rules_command_lists_every_rule(capsys) -> None:
+    import app.administration.rules  # noqa: F401
+    from app.rules import REGISTRY
+
+    code, lines, _ = run(capsys, "rules", "--json")
+    assert code == 0
+    listed = [json.loads(line) for line in lines]
+    assert [r["code"] for r in listed] == sorted(REGISTRY)
+    cd041 = next(r for r in listed if r["code"] == "CD041")
+    assert cd041["messages"] == ["WMO301", "WMO315", "WMO317"]
+    assert cd041["return_code"] == "0001"
+    assert {r["scope"] for r in listed} == {"message", "administration", "external"}
+    code, lines, _ = run(capsys, "rules", "--message", "wmo319", "--scope", "message")
+    assert [line.split()[0] for line in lines] == ["CD085", "CD086"]
+
+
+def test_readme_documents_every_rule() -> None:
+    import app.administration.rules  # noqa: F401
+    from app.rules import REGISTRY
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for code, r in REGISTRY.items():
+        assert f"| {code} |" in readme, f"README lacks rule {code}: run iwmo rules --markdown"
+        assert r.summary in readme, f"README's line for {code} is stale"

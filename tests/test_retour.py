@@ -53,9 +53,7 @@ def test_retour_of_each_example_is_valid(
 
 def test_findings_land_on_their_own_level(examples: dict[str, bytes], schemas: Schemas) -> None:
     message = decoded(examples, "WMO305")
-    finding = Finding(
-        "TR999", "9019", "/Bericht/Client/StartProducten/StartProduct[2]/Begindatum", "x"
-    )
+    finding = Finding("TR019", "9019", "/Bericht/Client/StartProducten/StartProduct[2]", "x")
     built = retour.build(message, [finding], identificatie="R1", dagtekening=date(2025, 4, 6))
     tree = codec.encode(built)
     assert schemas.validate(tree, catalogue.get("WMO306")) == []
@@ -70,48 +68,81 @@ def test_findings_land_on_their_own_level(examples: dict[str, bytes], schemas: S
     assert built.Header.Afzender == message.Header.Afzender
 
 
-def test_header_level_rejection_leaves_the_content_unjudged(
+def test_a_finding_in_a_simple_element_goes_to_its_class(examples: dict[str, bytes]) -> None:
+    message = decoded(examples, "WMO301")
+    path = "/Bericht/Client/ToegewezenProducten/ToegewezenProduct[1]/Omvang/Frequentie"
+    built = retour.build(message, [Finding("TR321", "9321", path, "x")])
+    assert built.Client.ToegewezenProducten[0].RetourCodes == ["9321"]
+    assert built.Client.RetourCodes == ["0200"]
+    assert all(r.RetourCodes == ["0200"] for r in built.Client.Relaties)
+
+
+def test_classes_below_a_refused_class_are_not_judged(
+    examples: dict[str, bytes], schemas: Schemas
+) -> None:
+    message = decoded(examples, "WMO317")
+    built = retour.build(message, [Finding("TR349", "9349", "/Bericht/Client/Verzoek", "x")])
+    assert schemas.validate(codec.encode(built), catalogue.get("WMO318")) == []
+    assert built.Client.RetourCodes == ["0200"]
+    assert built.Client.Verzoek.RetourCodes == ["9349"]
+    v = built.Client.Verzoek
+    for product in (*v.OngewijzigdeProducten, *v.TeWijzigenProducten, *v.NieuweProducten):
+        assert product.RetourCodes == ["0233"]
+
+
+def test_rules_within_the_message_refuse_it_whole(
+    examples: dict[str, bytes], schemas: Schemas
+) -> None:
+    # WMO317.xml breaks TR380 (0001): the retour is the header only, with 0001.
+    message = decoded(examples, "WMO317")
+    finding = Finding(
+        "TR380",
+        "0001",
+        "/Bericht/Client/Verzoek/NieuweProducten/NieuwProduct[1]/GewensteIngangsdatum",
+        "x",
+    )
+    built = retour.build(message, [finding])
+    assert built.Client is None
+    assert built.Header.RetourCodes == ["0001"]
+    assert schemas.validate(codec.encode(built), catalogue.get("WMO318")) == []
+
+
+def test_header_findings_refuse_the_message_whole(
     examples: dict[str, bytes], schemas: Schemas
 ) -> None:
     message = decoded(examples, "WMO307")
     built = retour.build(
-        message, [Finding("TR056", "9056", "/Bericht/Header", "dup")], judged=False
+        message,
+        [
+            Finding(
+                "TR056", "9056", "/Bericht/Header/BerichtIdentificatie/Identificatie", "duplicate"
+            )
+        ],
     )
-    tree = codec.encode(built)
-    assert schemas.validate(tree, catalogue.get("WMO308")) == []
-    assert codes_at(tree, "/Bericht/Header") == ["9056"]
-    assert codes_at(tree, "/Bericht/Client") == ["0233"]
-    assert codes_at(tree, "/Bericht/Client/StopProducten/StopProduct[2]") == ["0233"]
+    assert built.Client is None
+    assert built.Header.RetourCodes == ["9056"]
+    assert schemas.validate(codec.encode(built), catalogue.get("WMO308")) == []
 
 
-def test_schema_invalid_message_gets_header_only_retour(
-    examples: dict[str, bytes], schemas: Schemas
-) -> None:
-    data = examples["WMO301"].replace(b"<iwmo:Volume>10", b"<iwmo:Volume>ten")
-    parsed = parsing.parse(data)
-    built = retour.rejected(parsed.root, parsed.message_type)
-    assert built is not None and built.Client is None
-    assert built.Header.RetourCodes == ["0001"]
-    assert schemas.validate(codec.encode(built), catalogue.get("WMO302")) == []
-
-
-def test_no_retour_when_the_header_itself_is_broken(examples: dict[str, bytes]) -> None:
-    data = examples["WMO301"].replace(b"<wmo301:Afzender>0384", b"<wmo301:Afzender>ABCD")
-    parsed = parsing.parse(data)
-    assert retour.rejected(parsed.root, parsed.message_type) is None
-
-
-def test_declaration_answer_lists_only_rejected_lines(
+def test_declaration_answer_lists_only_refused_lines(
     examples: dict[str, bytes], schemas: Schemas
 ) -> None:
     declaratie = decoded(examples, "WMO323")
-    answer = retour.declaratie_antwoord(
-        declaratie, {"RN002": retour.Decision(("9339",)), "RN003": retour.Decision(("9307",))}
-    )
+    client1 = "/Bericht/Declaratie/Clienten/Client[1]"
+    client2 = "/Bericht/Declaratie/Clienten/Client[2]"
+    findings = [
+        Finding("TR339", "9339", f"{client1}/Prestaties/Prestatie[2]/ProductCategorie", "x"),
+        Finding("TR307", "9307", f"{client2}/Prestaties/Prestatie[1]/ProductPeriode", "x"),
+    ]
+    answer = retour.declaratie_antwoord(declaratie, findings)
     assert schemas.validate(codec.encode(answer), catalogue.get("WMO325")) == []
     a = answer.DeclaratieAntwoord
-    listed = [p.ProductReferentie.ReferentieNummer for c in a.Clienten for p in c.Prestaties]
-    assert listed == ["RN002", "RN003"]
+    listed = [
+        (p.ProductReferentie.ReferentieNummer, p.RetourCodes)
+        for c in a.Clienten
+        for p in c.Prestaties
+    ]
+    assert listed == [("RN002", ["9339"]), ("RN003", ["9307"])]
     assert a.TotaalIngediendBedrag.TotaalBedrag == 58000
     assert a.TotaalToegekendBedrag.TotaalBedrag == 58000 - 24000 - 5000
     assert a.RetourCodes == ["0200"]
@@ -128,9 +159,30 @@ def test_fully_granted_declaration_answer(examples: dict[str, bytes], schemas: S
     assert schemas.validate(codec.encode(answer), catalogue.get("WMO325")) == []
 
 
-def test_declaration_rejected_as_a_whole(examples: dict[str, bytes], schemas: Schemas) -> None:
-    answer = retour.declaratie_antwoord(decoded(examples, "WMO323"), rejection=["9333"])
+def test_declaration_refused_on_its_own_level(examples: dict[str, bytes], schemas: Schemas) -> None:
+    finding = Finding("TR333", "9333", "/Bericht/Declaratie/DeclaratieNummer", "x")
+    answer = retour.declaratie_antwoord(decoded(examples, "WMO323"), [finding])
     a = answer.DeclaratieAntwoord
     assert a.RetourCodes == ["9333"] and a.Clienten == []
     assert (a.TotaalToegekendBedrag.TotaalBedrag, a.TotaalToegekendBedrag.DebetCredit) == (0, "D")
+    assert answer.Header.RetourCodes == ["0200"]
     assert schemas.validate(codec.encode(answer), catalogue.get("WMO325")) == []
+
+
+def test_declaration_with_a_technical_error_gets_header_only(
+    examples: dict[str, bytes], schemas: Schemas
+) -> None:
+    finding = Finding("CS340", "0001", "/Bericht/Declaratie/DeclaratiePeriode", "x")
+    answer = retour.declaratie_antwoord(decoded(examples, "WMO323"), [finding])
+    assert answer.DeclaratieAntwoord is None
+    assert answer.Header.RetourCodes == ["0001"]
+    assert schemas.validate(codec.encode(answer), catalogue.get("WMO325")) == []
+
+
+def test_client_level_finding_refuses_all_its_lines(examples: dict[str, bytes]) -> None:
+    finding = Finding("TR999", "8187", "/Bericht/Declaratie/Clienten/Client[2]", "x")
+    answer = retour.declaratie_antwoord(decoded(examples, "WMO323"), [finding])
+    [client] = answer.DeclaratieAntwoord.Clienten
+    assert client.RetourCodes == ["8187"]
+    assert [p.RetourCodes for p in client.Prestaties] == [["0233"], ["0233"]]
+    assert answer.DeclaratieAntwoord.TotaalToegekendBedrag.TotaalBedrag == 58000 - 29000

@@ -2,34 +2,58 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from app import __version__
-from app.api import health, validate
+from app.api import administratie, berichten, health, problems, validate
+from app.api.deps import _KeyCache
 from app.config import Settings
-from app.validation import Validator
+from app.services import Services
 
 DESCRIPTION = """
 iwmo-hub validates, records and routes **iWmo 3.2** messages between municipalities,
-a main contractor and its subcontractors.
+a main contractor and its subcontractors, and keeps the central client administration.
 
-* `POST /v1/validate` checks one message on its own (schema and message rules) without
-  storing it.
-* `/healthz` says the process is up; `/readyz` says it can serve (schemas compiled).
+Authenticate every call with your participant's API key: `Authorization: Bearer <key>`.
+
+* `POST /v1/berichten` sends an iWmo message (XML); the answer is its retour message.
+* `/v1/berichten`, `/v1/clienten`, `/v1/toewijzingen`, `/v1/leveringen`, `/v1/verzoeken` and
+  `/v1/declaraties` read the administration: each party sees what concerns it.
+* `POST /v1/validate` checks a message without storing it.
+* `/healthz` says the process is up; `/readyz` that schemas and database are available.
+
+Errors are problem documents (`application/problem+json`, RFC 9457).
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    svc = services or Services.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if services is None:
+            svc.close()
+
     app = FastAPI(
         title="iwmo-hub",
         version=__version__,
         description=DESCRIPTION,
         docs_url="/docs",
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.validator = Validator(settings)
+    app.state.services = svc
+    app.state.validator = svc.validator
+    app.state.key_cache = _KeyCache()
+    problems.install(app)
     app.include_router(health.router)
+    app.include_router(berichten.router, prefix="/v1")
+    app.include_router(administratie.router, prefix="/v1")
     app.include_router(validate.router, prefix="/v1")
     return app

@@ -32,4 +32,9 @@ def readyz(request: Request, response: Response) -> Health:
     except Exception:  # any failure to load schemas means: do not send traffic here
         response.status_code = 503
         return Health(status="schemas unavailable")
+    try:
+        request.app.state.services.database.ping()
+    except Exception:  # an unreachable database means the same
+        response.status_code = 503
+        return Health(status="database unavailable")
     return Health(status="ok")

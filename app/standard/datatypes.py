@@ -20,6 +20,7 @@ _PYTHON_TYPES: dict[str, type] = {"string": str, "integer": int, "date": date, "
 
 # Patterns the standard repeats on many string types.
 NOT_BLANK = r".*[^\s].*"  # at least one non-whitespace character
+BSN_PATTERN = r"^[0-9]{9}$"  # the same fact as LDT_BurgerServicenummer, for JSON APIs
 DIGITS = "[0-9]"
 
 

@@ -217,17 +217,25 @@ def explain(raw: str, el: etree._Element | None, mt: MessageType) -> str:
 
 
 def _spec_for(el: etree._Element | None, mt: MessageType) -> Spec | None:
+    """The spec of a value element (or value list item), for explaining its errors."""
     if el is None or not isinstance(el.tag, str):
         return None
     parent = el.getparent()
     if parent is None:
         return None
-    return value_specs(mt.name).get((local(str(parent.tag)), local(el.tag)))
+    name = local(el.tag)
+    spec = element_specs(mt.name).get((local(str(parent.tag)), name))
+    if spec is None or spec.simple is None or (spec.kind == "list" and spec.item != name):
+        return None
+    return spec
 
 
 @cache
-def value_specs(message: str) -> dict[tuple[str, str], Spec]:
-    """(parent element name, element name) -> spec of every value in one message."""
+def element_specs(message: str) -> dict[tuple[str, str], Spec]:
+    """(parent element name, element name) -> spec, for every element of one message.
+
+    A list's container and its items both map to the list's spec.
+    """
     found: dict[tuple[str, str], Spec] = {}
 
     def add(key: tuple[str, str], spec: Spec) -> None:
@@ -236,12 +244,11 @@ def value_specs(message: str) -> dict[tuple[str, str], Spec]:
 
     def walk(cls: type, element_name: str) -> None:
         for spec in elements.specs(cls):
-            if spec.kind == "value":
-                add((element_name, spec.name), spec)
-            elif spec.kind == "list" and spec.simple is not None and spec.item:
+            add((element_name, spec.name), spec)
+            if spec.kind == "list" and spec.item:
                 add((spec.name, spec.item), spec)
-            elif spec.kind == "list" and spec.cls is not None and spec.item:
-                walk(spec.cls, spec.item)
+                if spec.cls is not None:
+                    walk(spec.cls, spec.item)
             elif spec.cls is not None:
                 walk(spec.cls, spec.name)
 

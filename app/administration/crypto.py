@@ -1,0 +1,102 @@
+"""Personal data at rest: AES-GCM encryption and a keyed hash for BSN look-ups.
+
+One master key (``IWMO_SECRET_KEY``, base64 of 32 bytes) yields, through HKDF, separate
+keys for encryption and for the BSN hash, so neither can be used as the other. Ciphertexts
+carry a version byte, so keys and algorithms can be rotated later.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from app.config import Settings
+
+log = logging.getLogger(__name__)
+
+_VERSION = b"\x01"
+_NONCE = 12
+
+
+class SecretKeyError(ValueError):
+    """The secret key is missing or malformed."""
+
+
+def _derive(master: bytes, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(master)
+
+
+class Vault:
+    def __init__(self, master_key: bytes) -> None:
+        if len(master_key) != 32:
+            raise SecretKeyError("the secret key must be 32 bytes")
+        self._aead = AESGCM(_derive(master_key, b"iwmo-hub/encryption/v1"))
+        self._lookup = _derive(master_key, b"iwmo-hub/bsn-lookup/v1")
+
+    def encrypt(self, data: bytes, purpose: bytes) -> bytes:
+        nonce = os.urandom(_NONCE)
+        return _VERSION + nonce + self._aead.encrypt(nonce, data, purpose)
+
+    def decrypt(self, blob: bytes, purpose: bytes) -> bytes:
+        if blob[:1] != _VERSION:
+            raise ValueError("unknown ciphertext version")
+        try:
+            return self._aead.decrypt(blob[1 : 1 + _NONCE], blob[1 + _NONCE :], purpose)
+        except InvalidTag:
+            raise ValueError("ciphertext does not match the key or purpose") from None
+
+    def bsn_hash(self, bsn: str) -> str:
+        """Stable keyed hash of a BSN: finds a client without storing the BSN."""
+        return hmac.new(self._lookup, bsn.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def new_key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def vault_from(settings: Settings) -> Vault:
+    """The vault for these settings.
+
+    Without IWMO_SECRET_KEY a SQLite (development) installation keeps a generated key in
+    a file beside the database; PostgreSQL installations must be given a key.
+    """
+    raw = settings.secret_key
+    if raw is None:
+        if not settings.is_sqlite:
+            raise SecretKeyError("IWMO_SECRET_KEY must be set when the database is not SQLite")
+        raw = _development_key(settings)
+    try:
+        return Vault(base64.b64decode(raw, validate=True))
+    except (binascii.Error, ValueError) as exc:
+        raise SecretKeyError("IWMO_SECRET_KEY must be base64 of 32 random bytes") from exc
+
+
+def _development_key(settings: Settings) -> str:
+    path = settings.secret_key_file or _beside_database(settings.database_url)
+    if path.is_file():
+        return path.read_text(encoding="ascii").strip()
+    key = new_key()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key + "\n")
+    log.warning("no IWMO_SECRET_KEY set: generated a development key in %s", path)
+    return key
+
+
+def _beside_database(url: str) -> Path:
+    location = url.split("///", 1)[-1] if "///" in url else ""
+    if not location or location == ":memory:":
+        return Path("iwmo-secret.key")
+    return Path(location).with_name(Path(location).name + ".key")

@@ -1,0 +1,407 @@
+"""Applying an accepted message to the administration, line by line.
+
+Each outbound message type has a handler: which objects are its lines (the unit that is
+judged and applied in order), and what applying one does. Retour messages change nothing
+but the link to what they answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from app.administration import models as db
+from app.administration.context import Context
+from app.standard import codec
+from app.standard import messages as m
+
+Apply = Callable[[Any, Any, Context], None]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Handler:
+    lines: Callable[[Any], list[Any]]
+    apply_line: Apply
+    # Declarations are judged per line: a refused line is recorded as refused while the
+    # others are granted. Everything else is all or nothing.
+    per_line: bool = False
+    begin: Callable[[Any, Context], None] | None = None
+    refuse_line: Callable[[Any, Any, Context, list[str]], None] | None = None
+
+
+# --- 301 allocations ------------------------------------------------------------------------
+
+_ALLOCATION_FIELDS = (
+    "product_categorie",
+    "product_code",
+    "toewijzingsdatum",
+    "toewijzingstijd",
+    "ingangsdatum",
+    "einddatum",
+    "reden_wijziging",
+    "volume",
+    "eenheid",
+    "frequentie",
+    "budget",
+    "referentie_aanbieder",
+)
+
+
+def allocation_values(p: m.ToegewezenProduct) -> dict[str, Any]:
+    return {
+        "product_categorie": p.Product.Categorie if p.Product else None,
+        "product_code": p.Product.Code if p.Product else None,
+        "toewijzingsdatum": p.Toewijzingsdatum,
+        "toewijzingstijd": p.Toewijzingstijd,
+        "ingangsdatum": p.Ingangsdatum,
+        "einddatum": p.Einddatum,
+        "reden_wijziging": p.RedenWijziging,
+        "volume": p.Omvang.Volume if p.Omvang else None,
+        "eenheid": p.Omvang.Eenheid if p.Omvang else None,
+        "frequentie": p.Omvang.Frequentie if p.Omvang else None,
+        "budget": p.Budget,
+        "referentie_aanbieder": p.ReferentieAanbieder,
+    }
+
+
+def _apply_allocation(msg: m.WMO301, p: m.ToegewezenProduct, ctx: Context) -> None:
+    assert ctx.client is not None
+    values = allocation_values(p)
+    allocation = ctx.allocation(p.ToewijzingNummer)
+    if allocation is None:
+        allocation = db.Toewijzing(
+            municipality_code=ctx.municipality_code,
+            nummer=p.ToewijzingNummer,
+            client_id=ctx.client.id,
+            provider_code=ctx.provider_code,
+            version=1,
+            **values,
+        )
+        ctx.session.add(allocation)
+        ctx.session.flush()
+    elif all(getattr(allocation, k) == v for k, v in values.items()):
+        return  # an unchanged allocation repeated, as every 301 must: not a new version
+    else:
+        allocation.version += 1
+        allocation.updated_at = _now()
+        for k, v in values.items():
+            setattr(allocation, k, v)
+    ctx.session.add(
+        db.ToewijzingVersie(
+            toewijzing_id=allocation.id,
+            version=allocation.version,
+            message_id=ctx.message_id,
+            **values,
+        )
+    )
+    if p.ReferentieAanbieder is not None:
+        verzoek = ctx.verzoek(p.ReferentieAanbieder)
+        if verzoek is not None and verzoek.pending:
+            verzoek.status = "toegewezen"
+            verzoek.updated_at = _now()
+
+
+# --- 305 / 307 deliveries ------------------------------------------------------------------
+
+
+def _apply_start(msg: m.WMO305, line: m.StartProduct, ctx: Context) -> None:
+    from app.administration.rules.levering import matching_start
+
+    assert ctx.client is not None
+    if line.StatusAanlevering == "3":
+        start = matching_start(line, ctx)
+        assert start is not None  # TR063 guarantees it
+        start.deleted_by_id = ctx.message_id
+        ctx.session.add(
+            db.LeveringEvent(
+                kind="start", status_aanlevering="3", start_id=start.id, message_id=ctx.message_id
+            )
+        )
+        return
+    allocation = ctx.allocation(line.ToewijzingNummer) if line.ToewijzingNummer else None
+    start = db.Start(
+        client_id=ctx.client.id,
+        municipality_code=ctx.municipality_code,
+        provider_code=ctx.provider_code,
+        toewijzing_id=allocation.id if allocation else None,
+        toewijzing_nummer=line.ToewijzingNummer,
+        product_categorie=line.Product.Categorie if line.Product else None,
+        product_code=line.Product.Code if line.Product else None,
+        toewijzing_ingangsdatum=line.ToewijzingIngangsdatum,
+        begindatum=line.Begindatum,
+        message_id=ctx.message_id,
+    )
+    ctx.session.add(start)
+    ctx.session.flush()
+    ctx.session.add(
+        db.LeveringEvent(
+            kind="start",
+            status_aanlevering=line.StatusAanlevering,
+            start_id=start.id,
+            message_id=ctx.message_id,
+        )
+    )
+
+
+def _apply_stop(msg: m.WMO307, line: m.StopProduct, ctx: Context) -> None:
+    from app.administration.rules.levering import live_stops, matching_start
+
+    start = matching_start(line, ctx, same_product=False)
+    assert start is not None  # TR069 and TR063 guarantee it
+    if line.StatusAanlevering == "3":
+        stop = next(
+            s
+            for s in live_stops(start)
+            if (s.reden_beeindiging, s.einddatum) == (line.RedenBeeindiging, line.Einddatum)
+        )
+        stop.deleted_by_id = ctx.message_id
+        ctx.session.add(
+            db.LeveringEvent(
+                kind="stop",
+                status_aanlevering="3",
+                start_id=start.id,
+                stop_id=stop.id,
+                message_id=ctx.message_id,
+            )
+        )
+        ctx.session.flush()
+        ctx.session.expire(start, ["stops"])
+        return
+    stop = db.Stop(
+        start_id=start.id,
+        reden_beeindiging=line.RedenBeeindiging,
+        einddatum=line.Einddatum,
+        message_id=ctx.message_id,
+    )
+    ctx.session.add(stop)
+    ctx.session.flush()
+    ctx.session.add(
+        db.LeveringEvent(
+            kind="stop",
+            status_aanlevering=line.StatusAanlevering,
+            start_id=start.id,
+            stop_id=stop.id,
+            message_id=ctx.message_id,
+        )
+    )
+    ctx.session.expire(start, ["stops"])
+
+
+# --- 315 / 317 requests, 319 answers -----------------------------------------------------------
+
+
+def _omvang(o: m.Omvang | None) -> dict[str, Any] | None:
+    return (
+        None
+        if o is None
+        else {"Volume": o.Volume, "Eenheid": o.Eenheid, "Frequentie": o.Frequentie}
+    )
+
+
+def _product(p: m.Product | None) -> dict[str, Any] | None:
+    return None if p is None else {"Categorie": p.Categorie, "Code": p.Code}
+
+
+def _iso(day: Any) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def _apply_vot(msg: m.WMO315, p: m.AangevraagdProduct, ctx: Context) -> None:
+    assert ctx.client is not None
+    details = {
+        "Product": _product(p.Product),
+        "ToewijzingIngangsdatum": _iso(p.ToewijzingIngangsdatum),
+        "ToewijzingEinddatum": _iso(p.ToewijzingEinddatum),
+        "Omvang": _omvang(p.Omvang),
+        "Budget": p.Budget,
+        "BeschikkingNummer": p.BeschikkingNummer,
+    }
+    ctx.session.add(
+        db.Verzoek(
+            kind="VOT",
+            client_id=ctx.client.id,
+            municipality_code=ctx.municipality_code,
+            provider_code=ctx.provider_code,
+            referentie_aanbieder=p.ReferentieAanbieder,
+            details=details,
+            message_id=ctx.message_id,
+        )
+    )
+    ctx.session.flush()
+
+
+def _apply_vow(msg: m.WMO317, v: m.Verzoek, ctx: Context) -> None:
+    assert ctx.client is not None
+    details = {
+        "RedenVerzoek": v.RedenVerzoek,
+        "OngewijzigdeProducten": [o.ToewijzingNummer for o in v.OngewijzigdeProducten],
+        "TeWijzigenProducten": [
+            {
+                "ToewijzingNummer": p.ToewijzingNummer,
+                "GewensteIngangsdatum": _iso(p.GewensteIngangsdatum),
+                "Einddatum": _iso(p.Einddatum),
+                "Omvang": _omvang(p.Omvang),
+                "Budget": p.Budget,
+            }
+            for p in v.TeWijzigenProducten
+        ],
+        "NieuweProducten": [
+            {
+                "Product": _product(n.Product),
+                "GewensteIngangsdatum": _iso(n.GewensteIngangsdatum),
+                "Einddatum": _iso(n.Einddatum),
+                "Omvang": _omvang(n.Omvang),
+                "Budget": n.Budget,
+            }
+            for n in v.NieuweProducten
+        ],
+    }
+    ctx.session.add(
+        db.Verzoek(
+            kind="VOW",
+            client_id=ctx.client.id,
+            municipality_code=ctx.municipality_code,
+            provider_code=ctx.provider_code,
+            referentie_aanbieder=v.ReferentieAanbieder,
+            details=details,
+            message_id=ctx.message_id,
+        )
+    )
+    ctx.session.flush()
+
+
+def _apply_antwoord(msg: m.WMO319, a: m.Antwoord, ctx: Context) -> None:
+    verzoek = ctx.verzoek(a.ReferentieAanbieder)
+    assert verzoek is not None  # TR355 guarantees it
+    ctx.session.add(
+        db.Antwoord(
+            verzoek_id=verzoek.id,
+            verzoek_antwoord=a.VerzoekAntwoord,
+            reden_afwijzing=a.RedenAfwijzingVerzoek,
+            message_id=ctx.message_id,
+        )
+    )
+    verzoek.status = "in_onderzoek" if a.VerzoekAntwoord == "2" else "afgewezen"
+    verzoek.reden_afwijzing = a.RedenAfwijzingVerzoek
+    verzoek.updated_at = _now()
+
+
+# --- 323 declarations, 325 answers -----------------------------------------------------------
+
+
+def _prestaties(msg: m.WMO323) -> list[m.Prestatie]:
+    return [p for c in msg.Declaratie.Clienten for p in c.Prestaties]
+
+
+def _begin_declaratie(msg: m.WMO323, ctx: Context) -> None:
+    d = msg.Declaratie
+    record = db.Declaratie(
+        provider_code=ctx.provider_code,
+        municipality_code=ctx.municipality_code,
+        declaratienummer=d.DeclaratieNummer,
+        periode_begin=d.DeclaratiePeriode.Begindatum,
+        periode_eind=d.DeclaratiePeriode.Einddatum,
+        dagtekening=d.DeclaratieDagtekening,
+        totaal_ingediend=d.TotaalIngediendBedrag.signed,
+        message_id=ctx.message_id,
+    )
+    ctx.session.add(record)
+    ctx.session.flush()
+    ctx.declaration = record  # the lines below attach to it
+
+
+def _record_prestatie(
+    msg: m.WMO323, p: m.Prestatie, ctx: Context, status: str, codes: list[str]
+) -> db.Prestatie:
+    assert ctx.declaration is not None
+    client = ctx.client_of_line(p)
+    allocation = ctx.allocation(p.ToewijzingNummer)
+    line = db.Prestatie(
+        declaratie_id=ctx.declaration.id,
+        provider_code=ctx.provider_code,
+        client_id=client.id if client else None,
+        toewijzing_id=allocation.id
+        if allocation and allocation.provider_code == ctx.provider_code
+        else None,
+        referentienummer=p.ProductReferentie.ReferentieNummer,
+        vorig_referentienummer=p.ProductReferentie.VorigReferentieNummer,
+        toewijzing_nummer=p.ToewijzingNummer,
+        product_categorie=p.ProductCategorie,
+        product_code=p.ProductCode,
+        periode_begin=p.ProductPeriode.Begindatum,
+        periode_eind=p.ProductPeriode.Einddatum,
+        volume=p.GeleverdVolume,
+        eenheid=p.Eenheid,
+        tarief=p.ProductTarief,
+        bedrag=p.IngediendBedrag.signed,
+        status=status,
+        retourcodes=codes,
+    )
+    ctx.session.add(line)
+    ctx.session.flush()
+    return line
+
+
+def _grant_prestatie(msg: m.WMO323, p: m.Prestatie, ctx: Context) -> None:
+    line = _record_prestatie(msg, p, ctx, "toegekend", [])
+    vorige = p.ProductReferentie.VorigReferentieNummer
+    if p.IngediendBedrag.DebetCredit == "C" and vorige is not None:
+        debit = ctx.prestatie(vorige)
+        if debit is not None:
+            debit.credited_by_id = line.id
+
+
+def _refuse_prestatie(msg: m.WMO323, p: m.Prestatie, ctx: Context, codes: list[str]) -> None:
+    _record_prestatie(msg, p, ctx, "afgewezen", codes)
+
+
+def _antwoord_lines(msg: m.WMO325) -> list[m.Prestatie]:
+    a = msg.DeclaratieAntwoord
+    return [] if a is None else [p for c in a.Clienten for p in c.Prestaties]
+
+
+def _begin_antwoord(msg: m.WMO325, ctx: Context) -> None:
+    d = ctx.declaration
+    assert d is not None
+    a = msg.DeclaratieAntwoord
+    d.answer_message_id = ctx.message_id
+    d.totaal_toegekend = a.TotaalToegekendBedrag.signed if a is not None else 0
+    refused_whole = a is None or bool(set(a.RetourCodes) - {"0200", "8001"})
+    for line in d.prestaties:
+        line.status = "afgewezen" if refused_whole else "toegekend"
+        line.retourcodes = list(a.RetourCodes) if a is not None and refused_whole else []
+
+
+def _apply_antwoord_line(msg: m.WMO325, p: m.Prestatie, ctx: Context) -> None:
+    declared = ctx.declared_line(p.ProductReferentie.ReferentieNummer)
+    assert declared is not None  # TR366 guarantees it
+    declared.status = "afgewezen"
+    declared.retourcodes = list(p.RetourCodes)
+
+
+HANDLERS: dict[str, Handler] = {
+    "WMO301": Handler(lambda msg: list(msg.Client.ToegewezenProducten), _apply_allocation),
+    "WMO305": Handler(lambda msg: list(msg.Client.StartProducten), _apply_start),
+    "WMO307": Handler(lambda msg: list(msg.Client.StopProducten), _apply_stop),
+    "WMO315": Handler(lambda msg: list(msg.Client.AangevraagdeProducten), _apply_vot),
+    "WMO317": Handler(lambda msg: [msg.Client.Verzoek], _apply_vow),
+    "WMO319": Handler(lambda msg: [msg.Antwoord], _apply_antwoord),
+    "WMO323": Handler(
+        _prestaties,
+        _grant_prestatie,
+        per_line=True,
+        begin=_begin_declaratie,
+        refuse_line=_refuse_prestatie,
+    ),
+    "WMO325": Handler(_antwoord_lines, _apply_antwoord_line, begin=_begin_antwoord),
+}
+
+
+def line_path(line: Any) -> str:
+    return codec.path_of(line)

@@ -1,0 +1,80 @@
+"""Header rules: a finding here refuses the whole message before its content is judged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import select
+
+from app.administration import models as db
+from app.administration.context import Context
+from app.rules.registry import Violation, rule
+from app.standard import gemeenten
+
+OUTBOUND = ["WMO301", "WMO305", "WMO307", "WMO315", "WMO317", "WMO319", "WMO323"]
+_IDENTIFICATIE = "/Bericht/Header/BerichtIdentificatie/Identificatie"
+
+
+@rule(
+    "TR056",
+    OUTBOUND,
+    "9056",
+    "a sender uses each Identificatie once per message type",
+    decision="Counted over schema-valid messages: a message the schema refused never "
+    "reached the receiver, so its identification may be used again. The same "
+    "bytes sent again are not a new message: they get the stored answer.",
+    scope="administration",
+    level="header",
+)
+def tr056(msg: Any, ctx: Context) -> Iterator[Violation]:
+    h = msg.Header
+    claim = ctx.session.scalar(
+        select(db.IdentificatieClaim).where(
+            db.IdentificatieClaim.sender_code == h.Afzender,
+            db.IdentificatieClaim.message_type == ctx.message_type.name,
+            db.IdentificatieClaim.identificatie == h.BerichtIdentificatie.Identificatie,
+        )
+    )
+    if claim is not None and claim.message_id != ctx.message_id:
+        yield (
+            _IDENTIFICATIE,
+            (
+                f"Identificatie {h.BerichtIdentificatie.Identificatie} was used "
+                f"before by {h.Afzender} for another {ctx.message_type.name}"
+            ),
+        )
+
+
+@rule(
+    "TR135",
+    OUTBOUND,
+    "8848",
+    "the Dagtekening is not in the future",
+    scope="external",
+    level="header",
+)
+def tr135(msg: Any, ctx: Context) -> Iterator[Violation]:
+    day = msg.Header.BerichtIdentificatie.Dagtekening
+    if day > ctx.today:
+        yield (
+            "/Bericht/Header/BerichtIdentificatie/Dagtekening",
+            (f"Dagtekening {day} lies after today ({ctx.today})"),
+        )
+
+
+@rule(
+    "TR378",
+    OUTBOUND,
+    "S300",
+    "the municipality code is in the CBS list",
+    decision="Checked against the CBS list of 1 January 2026 (app/standard/gemeenten.py) "
+    "plus codes an operator adds for reorganised municipalities.",
+    scope="external",
+    level="header",
+)
+def tr378(msg: Any, ctx: Context) -> Iterator[Violation]:
+    field = "Afzender" if ctx.message_type.sender == "gemeente" else "Ontvanger"
+    code = getattr(msg.Header, field)
+    if not gemeenten.known(code):
+        yield f"/Bericht/Header/{field}", f"{code} is not a CBS municipality code"

@@ -1,0 +1,110 @@
+"""Rules on allocations (WMO301) against the administration."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from app.administration.context import Context
+from app.administration.rules._product import code_fits
+from app.rules.registry import Violation, at, rule
+from app.standard import messages as m
+
+
+@rule(
+    "TR332",
+    ["WMO301"],
+    "9332",
+    "an allocation number belongs to one client and one provider within a municipality",
+    scope="administration",
+    level="line",
+)
+def tr332(msg: Any, p: m.ToegewezenProduct, ctx: Context) -> Iterator[Violation]:
+    existing = ctx.allocation(p.ToewijzingNummer)
+    if existing is None:
+        return
+    same_client = ctx.client is not None and existing.client_id == ctx.client.id
+    if not same_client or existing.provider_code != ctx.provider_code:
+        yield (
+            at(p, "ToewijzingNummer"),
+            (
+                f"ToewijzingNummer {p.ToewijzingNummer} is already used by this municipality for "
+                "another client or provider"
+            ),
+        )
+
+
+@rule(
+    "TR379",
+    ["WMO301"],
+    "9379",
+    "a ReferentieAanbieder on an allocation refers to a request for this client",
+    decision="The reference must be a request (315 product or 317) of this provider for "
+    "this client at this municipality that was not rejected; an allocation may "
+    "keep the reference in later versions.",
+    scope="administration",
+    level="line",
+)
+def tr379(msg: Any, p: m.ToegewezenProduct, ctx: Context) -> Iterator[Violation]:
+    if p.ReferentieAanbieder is None:
+        return
+    v = ctx.verzoek(p.ReferentieAanbieder)
+    ok = (
+        v is not None
+        and ctx.client is not None
+        and v.client_id == ctx.client.id
+        and v.municipality_code == ctx.municipality_code
+        and v.status != "afgewezen"
+    )
+    if not ok:
+        yield (
+            at(p, "ReferentieAanbieder"),
+            (
+                "ReferentieAanbieder does not refer to an open request of this provider for this "
+                "client"
+            ),
+        )
+
+
+@rule(
+    "TR385",
+    ["WMO301"],
+    "9385",
+    "an allocation with granted, uncredited declaration lines cannot be deleted (13)",
+    scope="administration",
+    level="line",
+)
+def tr385(msg: Any, p: m.ToegewezenProduct, ctx: Context) -> Iterator[Violation]:
+    if p.RedenWijziging != "13":
+        return
+    existing = ctx.allocation(p.ToewijzingNummer)
+    if existing is None:
+        return
+    if any(line.debet and line.credited_by_id is None for line in ctx.granted_lines(existing.id)):
+        yield (
+            at(p, "RedenWijziging"),
+            ("the allocation has granted declaration lines and cannot be deleted"),
+        )
+
+
+@rule(
+    "TR381",
+    ["WMO301", "WMO305", "WMO307", "WMO315", "WMO317", "WMO323"],
+    "S329",
+    "a product code belongs to its product category in the product code list",
+    decision="Checked against the service's product code list (iwmo product-code); a "
+    "category without listed codes is not judged, for want of a list.",
+    scope="external",
+    level="line",
+)
+def tr381(msg: Any, line: Any, ctx: Context) -> Iterator[Violation]:
+    if isinstance(line, m.Prestatie):
+        yield from code_fits(ctx, line.ProductCategorie, line.ProductCode, at(line, "ProductCode"))
+        return
+    products = [line]
+    if isinstance(line, m.Verzoek):
+        products = list(line.NieuweProducten)
+    for item in products:
+        product = item.Product
+        if product is not None:
+            yield from code_fits(ctx, product.Categorie, product.Code, at(item, "Product", "Code"))

@@ -1,0 +1,89 @@
+"""Authentication: one API key per participant, sent as ``Authorization: Bearer <key>``."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from threading import Lock
+
+from fastapi import Request
+from fastapi.security import HTTPBearer
+
+from app.administration import participants
+from app.administration.participants import OPERATOR
+from app.services import Services
+
+bearer = HTTPBearer(auto_error=False, description="The participant's API key")
+
+_TTL = 30.0  # seconds a verified key is trusted without asking the database again
+
+
+class Unauthorized(Exception):
+    pass
+
+
+class Forbidden(Exception):
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Caller:
+    id: int
+    code: str
+    role: str
+    name: str
+
+    @property
+    def operator(self) -> bool:
+        return self.role == OPERATOR
+
+
+class _KeyCache:
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, Caller]] = {}
+        self._lock = Lock()
+
+    def get(self, key_hash: str) -> Caller | None:
+        with self._lock:
+            entry = self._entries.get(key_hash)
+            if entry is None or entry[0] < time.monotonic():
+                return None
+            return entry[1]
+
+    def put(self, key_hash: str, caller: Caller) -> None:
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[key_hash] = (time.monotonic() + _TTL, caller)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def caller(request: Request) -> Caller:
+    """The authenticated participant, or Unauthorized."""
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthorized()
+    key = key.strip()
+    cache: _KeyCache = request.app.state.key_cache
+    digest = participants.hash_key(key)
+    found = cache.get(digest)
+    if found is not None:
+        return found
+    with services(request).database.read() as s:
+        p = participants.authenticate(s, key)
+        if p is None:
+            raise Unauthorized()
+        found = Caller(p.id, p.code, p.role, p.name)
+    cache.put(digest, found)
+    return found

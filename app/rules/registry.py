@@ -1,0 +1,128 @@
+"""The rule registry: each rule is data (code, messages, return code, summary, decision)
+plus one small pure function, registered with its code like a linter's rule."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from app.standard import catalogue, codec, elements
+
+# What a rule function yields: the element path and what is wrong there.
+Violation = tuple[str, str]
+
+
+class Index:
+    """Every object of a message by class, found in one walk, in document order."""
+
+    def __init__(self, message: Any) -> None:
+        self.message = message
+        self._by_class: dict[type, list[Any]] = {}
+        self._walk(message)
+
+    def _walk(self, obj: Any) -> None:
+        self._by_class.setdefault(type(obj), []).append(obj)
+        for spec in elements.specs(type(obj)):
+            if spec.cls is None:
+                continue
+            value = getattr(obj, spec.name)
+            if spec.kind == "list":
+                for item in value:
+                    self._walk(item)
+            elif value is not None:
+                self._walk(value)
+
+    def all(self, *classes: type) -> list[Any]:
+        if len(classes) == 1:
+            return self._by_class.get(classes[0], [])
+        found = [o for c in classes for o in self._by_class.get(c, [])]
+        found.sort(key=lambda o: _document_order(codec.path_of(o)))
+        return found
+
+
+def _document_order(path: str) -> list[tuple[str, int]]:
+    # Paths of decoded objects sort in document order when indexes compare as numbers.
+    key = []
+    for step in path.split("/"):
+        name, _, index = step.partition("[")
+        key.append((name, int(index[:-1]) if index else 0))
+    return key
+
+
+# Message rules take (message, Index); administration rules take (message, Context) or,
+# per line, (message, line, Context). The registry does not care which.
+Check = Callable[..., Iterable[Violation]]
+
+# Where a rule looks: at the message alone, at the administration too, or at an external
+# source (the CBS municipality list, the product code list, the clock).
+SCOPES = ("message", "administration", "external")
+# When an administration rule runs: before anything else (header: a finding refuses the
+# whole message unjudged), once before the lines (message), or per line in order (line),
+# seeing what earlier lines of the same message did.
+LEVELS = ("header", "message", "line")
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str  # as the standard names it: CD041, CS002, TR380
+    messages: tuple[str, ...]  # message types it applies to
+    return_code: str  # WJ001 code reported in the retour message
+    summary: str  # one line, our words
+    check: Check
+    decision: str = ""  # how we read the rule where its text leaves room
+    scope: str = "message"
+    level: str = "message"
+
+    @property
+    def kind(self) -> str:
+        return {"CD": "condition", "CS": "constraint", "TR": "technical rule"}[self.code[:2]]
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(
+    code: str,
+    messages: Iterable[str],
+    return_code: str,
+    summary: str,
+    decision: str = "",
+    *,
+    scope: str = "message",
+    level: str = "message",
+) -> Callable[[Check], Check]:
+    """Register a rule function under its code."""
+    names = tuple(messages)
+    for name in names:
+        catalogue.get(name)  # fail at import on a typo
+    if scope not in SCOPES or level not in LEVELS:
+        raise ValueError(f"rule {code}: scope {scope!r} or level {level!r} unknown")
+
+    def register(check: Check) -> Check:
+        if code in REGISTRY:
+            raise ValueError(f"rule {code} registered twice")
+        REGISTRY[code] = Rule(code, names, return_code, summary, check, decision, scope, level)
+        return check
+
+    return register
+
+
+# --- small helpers the rule modules share ---------------------------------------------------
+
+
+def at(obj: Any, *children: str) -> str:
+    """Path of ``obj``, or of its named child element (which must be present)."""
+    base = codec.path_of(obj)
+    return "/".join((base, *children)) if children else base
+
+
+def dagtekening(message: Any) -> Any:
+    return message.Header.BerichtIdentificatie.Dagtekening
+
+
+def iter_pairs(items: list[Any]) -> Iterator[tuple[int, Any, Any]]:
+    """(index of later, earlier, later) for every pair, later one last."""
+    for j in range(1, len(items)):
+        for i in range(j):
+            yield j, items[i], items[j]

@@ -1,0 +1,468 @@
+"""Technical rules (TR) that the receiver checks within one message."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+from app.rules.registry import Index, Violation, at, dagtekening, iter_pairs, rule
+from app.standard import messages as m
+
+_AIDS = {"11", "12", "13", "14"}  # aids may be allocated side by side, even the same one
+_OK_CODES = {"0200", "8001"}
+
+
+def years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year - years, day=28)
+
+
+@rule(
+    "TR002",
+    ["WMO301", "WMO305", "WMO307", "WMO315"],
+    "0001",
+    "a birth date lies at most 120 years before the Dagtekening, unless unknown",
+    decision="Applies to every Geboortedatum in the message, the client's and the relations'. "
+    "Unknown is DatumGebruik 3 with Datum 1900-01-01.",
+)
+def tr002(msg: Any, ix: Index) -> Iterator[Violation]:
+    limit = years_before(dagtekening(msg), 120)
+    for g in ix.all(m.Geboortedatum):
+        unknown = g.DatumGebruik == "3" and g.Datum == date(1900, 1, 1)
+        if not unknown and g.Datum < limit:
+            yield at(g, "Datum"), "Geboortedatum lies more than 120 years before the Dagtekening"
+
+
+@rule(
+    "TR006",
+    ["WMO301"],
+    "0001",
+    "a Contact has a Telefoon, or an Adres with Huis and Postcode",
+    decision="Applies to the client's contacts and to each relation's contact.",
+)
+def tr006(msg: Any, ix: Index) -> Iterator[Violation]:
+    for c in ix.all(m.Contact):
+        address = c.Adres is not None and c.Adres.Huis is not None and c.Adres.Postcode is not None
+        if c.Telefoon is None and not address:
+            yield at(c), "Contact needs a Telefoon, or an Adres with Huis and Postcode"
+
+
+@rule("TR018", ["WMO307"], "0001", "a stop's Einddatum is on or after its Begindatum")
+def tr018(msg: Any, ix: Index) -> Iterator[Violation]:
+    for p in ix.all(m.StopProduct):
+        if p.Einddatum < p.Begindatum:
+            yield at(p, "Einddatum"), f"Einddatum {p.Einddatum} is before Begindatum {p.Begindatum}"
+
+
+@rule(
+    "TR061",
+    ["WMO301"],
+    "0001",
+    "the client has an address of Soort 01 (BRP), 02 (correspondence) or 03 (residence)",
+)
+def tr061(msg: Any, ix: Index) -> Iterator[Violation]:
+    client = msg.Client
+    if not any(c.Soort in ("01", "02", "03") for c in client.Contactgegevens):
+        yield (
+            at(client, "Contactgegevens"),
+            ("the client needs a contact of Soort 01, 02 or 03; only temporary addresses given"),
+        )
+
+
+# Logical keys per message class, from the key elements in the published condition table.
+_KEYS: dict[type, Callable[[Any], tuple[object, ...]]] = {
+    m.ToewijzingClient: lambda c: (c.Bsn,),
+    m.StartClient: lambda c: (c.Bsn,),
+    m.StopClient: lambda c: (c.Bsn,),
+    m.AanvraagClient: lambda c: (c.Bsn,),
+    m.VerzoekClient: lambda c: (c.Bsn,),
+    m.DeclaratieClient: lambda c: (c.Bsn,),
+    m.Relatie: lambda r: (r.Nummer,),
+    m.ToegewezenProduct: lambda p: (p.ToewijzingNummer,),
+    m.StartProduct: lambda p: (p.ToewijzingNummer, *_product(p.Product), p.Begindatum),
+    m.StopProduct: lambda p: (
+        p.ToewijzingNummer,
+        *_product(p.Product),
+        p.Begindatum,
+        p.RedenBeeindiging,
+        p.Einddatum,
+    ),
+    m.AangevraagdProduct: lambda p: (p.ReferentieAanbieder,),
+    m.OngewijzigdProduct: lambda p: (p.ToewijzingNummer,),
+    m.TeWijzigenProduct: lambda p: (p.ToewijzingNummer,),
+    m.NieuwProduct: lambda p: (*_product(p.Product), p.GewensteIngangsdatum),
+    m.Prestatie: lambda p: (
+        p.ProductReferentie.ReferentieNummer,
+        p.ProductReferentie.VorigReferentieNummer,
+    ),
+}
+
+
+def _product(product: m.Product | None) -> tuple[str | None, str | None]:
+    return (product.Categorie, product.Code) if product is not None else (None, None)
+
+
+@rule(
+    "TR101",
+    ["WMO301", "WMO305", "WMO307", "WMO315", "WMO317", "WMO323", "WMO325"],
+    "0001",
+    "no duplicate lines: each class's logical key is unique under its parent",
+    decision="Keys are the key elements of the published condition table: Bsn for a client, "
+    "Nummer for a relation, ToewijzingNummer for allocated, unchanged and changed "
+    "products, ToewijzingNummer+Product+Begindatum for a start (plus "
+    "RedenBeeindiging+Einddatum for a stop), ReferentieAanbieder for a requested "
+    "product, Product+GewensteIngangsdatum for a new product, and "
+    "ReferentieNummer+VorigReferentieNummer for a performance. The client's contacts "
+    "are keyed by Soort.",
+)
+def tr101(msg: Any, ix: Index) -> Iterator[Violation]:
+    for cls, key in _KEYS.items():
+        seen: dict[tuple[object, ...], str] = {}
+        for obj in ix.all(cls):
+            parent = at(obj).rsplit("/", 2)[0]  # the container's owner
+            full = (parent, *key(obj))
+            if full in seen:
+                yield at(obj), f"duplicate {cls.__iwmo_xsd_name__}: same key as {seen[full]}"  # type: ignore[attr-defined]
+            else:
+                seen[full] = at(obj)
+    if isinstance(msg, m.WMO301):
+        seen_soort: dict[str, str] = {}
+        for c in msg.Client.Contactgegevens:
+            if c.Soort in seen_soort:
+                yield at(c), f"duplicate Contact of Soort {c.Soort}: see {seen_soort[c.Soort]}"
+            else:
+                seen_soort[c.Soort] = at(c)
+
+
+def _not_after(msg: Any, obj: Any, name: str, what: str) -> Iterator[Violation]:
+    value = getattr(obj, name)
+    if value > dagtekening(msg):
+        yield at(obj, name), f"{what} {value} lies after the Dagtekening {dagtekening(msg)}"
+
+
+@rule(
+    "TR134",
+    ["WMO301", "WMO305", "WMO307", "WMO315", "WMO323", "WMO325"],
+    "0001",
+    "a date that records the past is not after the message's Dagtekening",
+    decision="Applies to Geboortedatum (client and relations), Toewijzingsdatum (301), "
+    "DeclaratieDagtekening (323), the Begindatum of DeclaratiePeriode (323) and of "
+    "each ProductPeriode (323, 325), and the declaration's Dagtekening in a 325.",
+)
+def tr134(msg: Any, ix: Index) -> Iterator[Violation]:
+    for g in ix.all(m.Geboortedatum):
+        yield from _not_after(msg, g, "Datum", "Geboortedatum")
+    for p in ix.all(m.ToegewezenProduct):
+        yield from _not_after(msg, p, "Toewijzingsdatum", "Toewijzingsdatum")
+    if isinstance(msg, m.WMO323):
+        d = msg.Declaratie
+        yield from _not_after(msg, d, "DeclaratieDagtekening", "DeclaratieDagtekening")
+        yield from _not_after(msg, d.DeclaratiePeriode, "Begindatum", "DeclaratiePeriode begins")
+    if isinstance(msg, m.WMO325):
+        yield from _not_after(
+            msg, msg.Header.DeclaratieIdentificatie, "Dagtekening", "the declaration's Dagtekening"
+        )
+    for p in ix.all(m.Prestatie):
+        yield from _not_after(msg, p.ProductPeriode, "Begindatum", "ProductPeriode begins")
+
+
+@rule(
+    "TR137",
+    ["WMO323", "WMO325"],
+    "0001",
+    "a period ends on or after its start and not after the Dagtekening",
+    decision="Applies to each ProductPeriode and to the DeclaratiePeriode: care is declared "
+    "once delivered.",
+)
+def tr137(msg: Any, ix: Index) -> Iterator[Violation]:
+    periods = [p.ProductPeriode for p in ix.all(m.Prestatie)]
+    if isinstance(msg, m.WMO323):
+        periods.insert(0, msg.Declaratie.DeclaratiePeriode)
+    for period in periods:
+        if period.Einddatum < period.Begindatum:
+            yield (
+                at(period, "Einddatum"),
+                (f"Einddatum {period.Einddatum} is before Begindatum {period.Begindatum}"),
+            )
+        else:
+            yield from _not_after(msg, period, "Einddatum", "the period ends")
+
+
+def _overlapping(
+    items: list[Any],
+    period: Callable[[Any], tuple[date, date | None]],
+    product: Callable[[Any], m.Product | None],
+    what: str,
+) -> Iterator[Violation]:
+    flagged: set[int] = set()
+    for j, a, b in iter_pairs(items):
+        if j in flagged or not _periods_overlap(period(a), period(b)):
+            continue
+        if _same_care(product(a), product(b)):
+            flagged.add(j)
+            yield at(b), f"{what} overlaps {at(a).rsplit('/', 1)[-1]} for the same product"
+
+
+def _periods_overlap(a: tuple[date, date | None], b: tuple[date, date | None]) -> bool:
+    a_start, a_end = a
+    b_start, b_end = b
+    return (a_end is None or b_start <= a_end) and (b_end is None or a_start <= b_end)
+
+
+def _same_care(a: m.Product | None, b: m.Product | None) -> bool:
+    """Whether two products may not run at the same time (see TR302's explanation)."""
+    if (a is not None and a.Categorie in _AIDS) or (b is not None and b.Categorie in _AIDS):
+        return False
+    if a is None or b is None:  # without a category nothing else may run alongside
+        return True
+    if a.Code is not None and b.Code is not None:
+        return (a.Categorie, a.Code) == (b.Categorie, b.Code)
+    return a.Categorie == b.Categorie
+
+
+_OVERLAP_DECISION = (
+    "Two lines clash when their periods share a day (an open end runs forever) and they are "
+    "the same product: same Categorie and Code, or same Categorie when either lacks a Code. "
+    "A line without Product clashes with everything except categories 11-14, which never "
+    "clash. The later line is reported, once."
+)
+
+
+@rule(
+    "TR302",
+    ["WMO301"],
+    "0001",
+    "an allocated product occurs more than once only in periods that do not overlap",
+    decision=_OVERLAP_DECISION + " Deleted allocations (Einddatum equal to Ingangsdatum with "
+    "RedenWijziging 13 or 01) do not count.",
+)
+def tr302(msg: Any, ix: Index) -> Iterator[Violation]:
+    current = [
+        p
+        for p in ix.all(m.ToegewezenProduct)
+        if not (p.Einddatum == p.Ingangsdatum and p.RedenWijziging in ("13", "01"))
+    ]
+    return _overlapping(
+        current, lambda p: (p.Ingangsdatum, p.Einddatum), lambda p: p.Product, "ToegewezenProduct"
+    )
+
+
+@rule(
+    "TR386",
+    ["WMO315"],
+    "0001",
+    "a requested product occurs more than once only in periods that do not overlap",
+    decision=_OVERLAP_DECISION,
+)
+def tr386(msg: Any, ix: Index) -> Iterator[Violation]:
+    return _overlapping(
+        ix.all(m.AangevraagdProduct),
+        lambda p: (p.ToewijzingIngangsdatum, p.ToewijzingEinddatum),
+        lambda p: p.Product,
+        "AangevraagdProduct",
+    )
+
+
+@rule(
+    "TR410",
+    ["WMO317"],
+    "0001",
+    "a new product occurs more than once only in periods that do not overlap",
+    decision=_OVERLAP_DECISION,
+)
+def tr410(msg: Any, ix: Index) -> Iterator[Violation]:
+    return _overlapping(
+        ix.all(m.NieuwProduct),
+        lambda p: (p.GewensteIngangsdatum, p.Einddatum),
+        lambda p: p.Product,
+        "NieuwProduct",
+    )
+
+
+@rule("TR315", ["WMO323"], "0001", "each VorigReferentieNummer occurs once in the message")
+def tr315(msg: Any, ix: Index) -> Iterator[Violation]:
+    seen: set[str] = set()
+    for p in ix.all(m.Prestatie):
+        vorige = p.ProductReferentie.VorigReferentieNummer
+        if vorige is None:
+            continue
+        if vorige in seen:
+            yield (
+                at(p, "ProductReferentie", "VorigReferentieNummer"),
+                (f"VorigReferentieNummer {vorige} is credited twice in this message"),
+            )
+        seen.add(vorige)
+
+
+@rule("TR316", ["WMO323"], "0001", "a debit line is not credited in the same message")
+def tr316(msg: Any, ix: Index) -> Iterator[Violation]:
+    prestaties = ix.all(m.Prestatie)
+    numbers = {p.ProductReferentie.ReferentieNummer for p in prestaties}
+    for p in prestaties:
+        vorige = p.ProductReferentie.VorigReferentieNummer
+        if vorige is not None and vorige in numbers:
+            yield (
+                at(p, "ProductReferentie", "VorigReferentieNummer"),
+                (f"VorigReferentieNummer {vorige} credits a line of this same message"),
+            )
+
+
+@rule(
+    "TR319",
+    ["WMO323"],
+    "9319",
+    "performances lie within the current or an earlier declaration period",
+    decision="Checked within the message: a ProductPeriode may not end after the "
+    "DeclaratiePeriode does.",
+)
+def tr319(msg: Any, ix: Index) -> Iterator[Violation]:
+    end = msg.Declaratie.DeclaratiePeriode.Einddatum
+    for p in ix.all(m.Prestatie):
+        if p.ProductPeriode.Einddatum > end:
+            yield (
+                at(p, "ProductPeriode"),
+                (f"ProductPeriode ends after the declaration period ({end})"),
+            )
+
+
+@rule(
+    "TR335",
+    ["WMO323"],
+    "0001",
+    "a performance ends at most 5 years before the DeclaratieDagtekening",
+)
+def tr335(msg: Any, ix: Index) -> Iterator[Violation]:
+    limit = years_before(msg.Declaratie.DeclaratieDagtekening, 5)
+    for p in ix.all(m.Prestatie):
+        if p.ProductPeriode.Einddatum < limit:
+            yield (
+                at(p.ProductPeriode, "Einddatum"),
+                ("ProductPeriode ended more than 5 years before the DeclaratieDagtekening"),
+            )
+
+
+@rule(
+    "TR342",
+    ["WMO325"],
+    "0001",
+    "a declaration answer lists only rejected lines, and they explain the difference",
+    decision="A line is rejected when it carries a code other than 0200 and 8001. When the "
+    "answer as a whole is rejected, nothing is listed and TotaalToegekendBedrag is "
+    "0; otherwise the listed lines add up (debit plus, credit minus) to "
+    "TotaalIngediendBedrag minus TotaalToegekendBedrag.",
+)
+def tr342(msg: Any, ix: Index) -> Iterator[Violation]:
+    a = msg.DeclaratieAntwoord
+    if a is None:
+        return
+    listed = ix.all(m.Prestatie)
+    for p in listed:
+        if not set(p.RetourCodes) - _OK_CODES:
+            yield at(p), "only rejected performances may be listed in a declaration answer"
+    if set(a.RetourCodes) - _OK_CODES:
+        if a.TotaalToegekendBedrag.TotaalBedrag != 0:
+            yield (
+                at(a, "TotaalToegekendBedrag"),
+                ("TotaalToegekendBedrag must be 0 when the declaration is rejected as a whole"),
+            )
+        if a.Clienten:
+            yield at(a, "Clienten"), "no performances are listed when the whole answer is rejected"
+        return
+    rejected = sum(p.IngediendBedrag.signed for p in listed)
+    difference = a.TotaalIngediendBedrag.signed - a.TotaalToegekendBedrag.signed
+    if rejected != difference:
+        yield (
+            at(a, "TotaalToegekendBedrag"),
+            (
+                f"the rejected lines add up to {rejected} cents, but submitted minus granted is "
+                f"{difference} cents"
+            ),
+        )
+
+
+@rule(
+    "TR352",
+    ["WMO317"],
+    "0001",
+    "a change request holds at least one unchanged or one changed product",
+)
+def tr352(msg: Any, ix: Index) -> Iterator[Violation]:
+    v = msg.Client.Verzoek
+    if not v.OngewijzigdeProducten and not v.TeWijzigenProducten:
+        yield at(v), "the request must list the current allocations as unchanged or to change"
+
+
+@rule("TR353", ["WMO317"], "0001", "a change request holds at least one changed or one new product")
+def tr353(msg: Any, ix: Index) -> Iterator[Violation]:
+    v = msg.Client.Verzoek
+    if not v.TeWijzigenProducten and not v.NieuweProducten:
+        yield at(v), "the request changes nothing: add a product to change or a new product"
+
+
+@rule("TR358", ["WMO323"], "0001", "TotaalIngediendBedrag is the sum of the lines (debit - credit)")
+def tr358(msg: Any, ix: Index) -> Iterator[Violation]:
+    total = msg.Declaratie.TotaalIngediendBedrag
+    lines = sum(p.IngediendBedrag.signed for p in ix.all(m.Prestatie))
+    if total.signed != lines:
+        yield (
+            at(total),
+            f"TotaalIngediendBedrag is {total.signed} cents; the lines add up to {lines}",
+        )
+
+
+@rule(
+    "TR380",
+    ["WMO317"],
+    "0001",
+    "a new product's GewensteIngangsdatum lies after the Dagtekening",
+    decision="Applies to NieuwProduct only: a product to change may keep its original start "
+    "in the past (TR357 covers that case).",
+)
+def tr380(msg: Any, ix: Index) -> Iterator[Violation]:
+    day = dagtekening(msg)
+    for n in ix.all(m.NieuwProduct):
+        if n.GewensteIngangsdatum <= day:
+            yield (
+                at(n, "GewensteIngangsdatum"),
+                (
+                    f"GewensteIngangsdatum {n.GewensteIngangsdatum} is not after the "
+                    f"Dagtekening {day}"
+                ),
+            )
+
+
+@rule("TR383", ["WMO315"], "0001", "each requested product has its own ReferentieAanbieder")
+def tr383(msg: Any, ix: Index) -> Iterator[Violation]:
+    seen: set[str] = set()
+    for p in ix.all(m.AangevraagdProduct):
+        if p.ReferentieAanbieder in seen:
+            yield at(p, "ReferentieAanbieder"), "ReferentieAanbieder is used twice in this request"
+        seen.add(p.ReferentieAanbieder)
+
+
+@rule(
+    "TR416",
+    ["WMO323"],
+    "0001",
+    "one debit line per allocation, product and product period",
+    decision="Checked across the whole message, since the allocation number identifies the "
+    "client's allocation.",
+)
+def tr416(msg: Any, ix: Index) -> Iterator[Violation]:
+    seen: set[tuple[object, ...]] = set()
+    for p in ix.all(m.Prestatie):
+        if p.IngediendBedrag.DebetCredit != "D":
+            continue
+        key = (
+            p.ToewijzingNummer,
+            p.ProductCategorie,
+            p.ProductCode,
+            p.ProductPeriode.Begindatum,
+            p.ProductPeriode.Einddatum,
+        )
+        if key in seen:
+            yield at(p), "a second debit line for the same allocation, product and period"
+        seen.add(key)
