@@ -9,9 +9,9 @@ from app.api import create_app
 from app.config import Settings
 
 
-@pytest.fixture(scope="module")
-def client() -> TestClient:
-    return TestClient(create_app(Settings()))
+@pytest.fixture
+def client(settings: Settings) -> TestClient:
+    return TestClient(create_app(settings))
 
 
 def test_health_and_readiness(client: TestClient) -> None:
