@@ -37,9 +37,12 @@ def _build() -> argparse.ArgumentParser:
     ru.add_argument("--json", action="store_true", help="one JSON object per rule")
     ru.add_argument("--markdown", action="store_true", help="a Markdown table (for the README)")
     ru.add_argument("--message", help="only rules for this message type, e.g. WMO301")
-    ru.add_argument("--scope", choices=["message", "administration", "external"],
-                    help="only rules that look at the message alone, at the administration, "
-                    "or at an external source")
+    ru.add_argument(
+        "--scope",
+        choices=["message", "administration", "external"],
+        help="only rules that look at the message alone, at the administration, "
+        "or at an external source",
+    )
     ru.set_defaults(func=_rules)
 
     s = sub.add_parser("schemas", help="write the project XSDs, or check they are current")
@@ -78,6 +81,22 @@ def _build() -> argparse.ArgumentParser:
     rot.set_defaults(func=_participant_rotate)
     ls = psub.add_parser("list", help="list participants (never their keys)")
     ls.set_defaults(func=_participant_list)
+
+    pc = sub.add_parser("product-codes", help="the product code list TR381 checks against")
+    pcsub = pc.add_subparsers(dest="product_codes_command", required=True, parser_class=_Parser)
+    imp = pcsub.add_parser(
+        "import",
+        help="load a CSV file (categorie,code,omschrijving)",
+        description="Replace the codes of every category the file names (or, with --replace, "
+        "the whole list). A file with any bad line changes nothing. Running services "
+        "see the change within 30 seconds.",
+    )
+    imp.add_argument("file", type=Path, metavar="FILE", help="CSV file; - reads stdin")
+    imp.add_argument("--replace", action="store_true", help="replace the whole list")
+    imp.set_defaults(func=_product_codes_import)
+    pls = pcsub.add_parser("list", help="print the list as CSV")
+    pls.add_argument("--categorie", help="only this ProductCategorie, e.g. 02")
+    pls.set_defaults(func=_product_codes_list)
 
     r = sub.add_parser("serve", help="run the HTTP service")
     r.add_argument("--host", default="127.0.0.1")
@@ -161,10 +180,20 @@ def _rules(args: argparse.Namespace) -> int:
         rules = [r for r in rules if r.scope == args.scope]
     if args.json:
         for r in rules:
-            print(json.dumps({"code": r.code, "messages": list(r.messages),
-                              "return_code": r.return_code, "scope": r.scope,
-                              "level": r.level, "summary": r.summary,
-                              "decision": r.decision or None}, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {
+                        "code": r.code,
+                        "messages": list(r.messages),
+                        "return_code": r.return_code,
+                        "scope": r.scope,
+                        "level": r.level,
+                        "summary": r.summary,
+                        "decision": r.decision or None,
+                    },
+                    ensure_ascii=False,
+                )
+            )
     elif args.markdown:
         print("| rule | scope | messages | return code | what it checks |")
         print("|---|---|---|---|---|")
@@ -175,8 +204,10 @@ def _rules(args: argparse.Namespace) -> int:
             print(f"| {r.code} | {r.scope} | {messages} | {code} | {r.summary}.{note} |")
     else:
         for r in rules:
-            print(f"{r.code}  {r.return_code or '-':<4}  {r.scope:<14} "
-                  f"{','.join(r.messages):<55} {r.summary}")
+            print(
+                f"{r.code}  {r.return_code or '-':<4}  {r.scope:<14} "
+                f"{','.join(r.messages):<55} {r.summary}"
+            )
         print(f"{len(rules)} rules", file=sys.stderr)
     return EXIT_OK
 
@@ -256,6 +287,39 @@ def _participant_list(args: argparse.Namespace) -> int:
         for p in s.scalars(select(Participant).order_by(Participant.code)):
             state = "" if p.active else "  (inactive)"
             print(f"{p.code:<10} {p.role:<16} {p.name}{state}")
+    return EXIT_OK
+
+
+def _product_codes_import(args: argparse.Namespace) -> int:
+    from app.administration import product_codes
+    from app.administration.db import Database
+
+    try:
+        text = sys.stdin.read() if str(args.file) == "-" else args.file.read_text(encoding="utf-8")
+        entries = product_codes.parse(text)
+    except (OSError, UnicodeDecodeError, product_codes.ProductCodeError) as exc:
+        print(f"iwmo: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    database = Database(Settings.from_env().database_url)
+    with database.write() as s:
+        count = product_codes.load(s, entries, everything=args.replace)
+    categories = sorted({e.categorie for e in entries})
+    print(f"{count} product codes in categories {', '.join(categories) or '-'}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _product_codes_list(args: argparse.Namespace) -> int:
+    import csv
+
+    from app.administration import product_codes
+    from app.administration.db import Database
+
+    database = Database(Settings.from_env().database_url)
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(["categorie", "code", "omschrijving"])
+    with database.read() as s:
+        for e in product_codes.listed(s, args.categorie):
+            out.writerow([e.categorie, e.code, e.omschrijving])
     return EXIT_OK
 
 

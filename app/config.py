@@ -35,6 +35,7 @@ class Settings:
     # Base64 of 32 random bytes; encrypts personal data and keys the BSN lookup hash.
     secret_key: str | None = field(default=None, repr=False)
     secret_key_file: Path | None = None  # where a development key is kept when none is set
+    worker_threads: int = 8  # blocking work in parallel per worker process
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -44,6 +45,7 @@ class Settings:
             database_url=os.environ.get("IWMO_DATABASE_URL") or DEFAULT_DATABASE_URL,
             secret_key=os.environ.get("IWMO_SECRET_KEY") or None,
             secret_key_file=_path("IWMO_SECRET_KEY_FILE"),
+            worker_threads=_int("IWMO_WORKER_THREADS", 8),
         )
 
     @property

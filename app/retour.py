@@ -5,6 +5,8 @@ within the message, rules across messages, and external sources. A message that 
 schema gets no retour at all: the sender gets an error instead (the hub answers over HTTP).
 For the other levels:
 
+* nothing wrong: the message is fully approved and the retour is the header alone, without
+  return codes (IV028);
 * rules within the message (all with return code 0001) and anything wrong in the header
   refuse the message as a whole: the retour holds only the header, with those codes;
 * otherwise the retour mirrors what was received and every message class that carries
@@ -74,7 +76,8 @@ def build(
     identificatie = identificatie or new_identificatie()
     dagtekening = dagtekening or date.today()
     refused = refusal_codes(findings)
-    if refused:
+    if refused or not findings:
+        # Fully approved: the header alone, without return codes (IV028).
         return retour.root(
             Header=_retour_header(original.Header, retour, refused, identificatie, dagtekening)
         )

@@ -48,7 +48,26 @@ def test_retour_of_each_example_is_valid(
     assert schemas.validate(tree, mt) == []
     header = built.Header
     assert header.BerichtCode == mt.code
-    assert header.RetourCodes == ["0200"]
+    if outbound == "WMO323":
+        assert header.RetourCodes == ["0200"]  # the answer itself says what was granted
+    else:
+        # Fully approved: the header alone, without return codes (IV028).
+        assert header.RetourCodes == []
+        assert [etree.QName(e).localname for e in tree] == ["Header"]
+
+
+@pytest.mark.parametrize("outbound, expected", PAIRS[:-1])
+def test_retour_judged_class_by_class_is_valid(
+    outbound: str, expected: str, examples: dict[str, bytes], schemas: Schemas
+) -> None:
+    message = decoded(examples, outbound)
+    codec.locate(message)
+    body = getattr(message, "Antwoord" if outbound == "WMO319" else "Client")
+    built = retour.build(message, [Finding("TR000", "9326", codec.path_of(body), "refused")])
+    tree = codec.encode(built)
+    assert schemas.validate(tree, catalogue.get(expected)) == []
+    assert built.Header.RetourCodes == ["0200"]
+    assert codes_at(tree, codec.path_of(body)) == ["9326"]
 
 
 def test_findings_land_on_their_own_level(examples: dict[str, bytes], schemas: Schemas) -> None:

@@ -1,82 +1,149 @@
-"""What administration rules may look at: the administration as it stands, read through
-one session, for one message being processed."""
+"""What administration rules may look at, for one message being processed: the
+administration as it stands, read through one transaction, cached for the message.
+
+Rules ask the same questions several times (is there an allocation 101? which starts does
+it have?), so answers are kept for the message. Handlers that apply a line change the
+cached records and queue the writes; later lines of the same message see the change in
+memory, and the writes reach the database only when the message is accepted.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from app.administration import models as db
+from app.administration import records as r
 from app.administration.crypto import Vault
+from app.administration.store import Tx
 from app.standard.catalogue import MessageType
 
 EXECUTION_VARIANTS = ("taakgericht", "inspanningsgericht", "outputgericht")
 
+Write = Callable[[Tx], object]  # what a queued write returns is ignored
+
+
+class ProductCodeList:
+    """The product code list, per category, remembered for ``ttl`` seconds: asked for
+    nearly every message, changed rarely (a change applies within the ttl)."""
+
+    def __init__(self, ttl: float = 30.0) -> None:
+        self.ttl = ttl
+        self._cached: dict[str, tuple[float, frozenset[str]]] = {}
+        self._lock = threading.Lock()
+
+    def codes(self, tx: Tx, categorie: str) -> frozenset[str]:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cached.get(categorie)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        codes = frozenset(
+            code
+            for (code,) in tx.all(
+                "SELECT code FROM product_codes WHERE categorie = ?", (categorie,)
+            )
+        )
+        with self._lock:
+            self._cached[categorie] = (now + self.ttl, codes)
+        return codes
+
+    def forget(self) -> None:
+        with self._lock:
+            self._cached.clear()
+
 
 @dataclass
 class Context:
-    session: Session
+    tx: Tx
     vault: Vault
     today: date
     message_type: MessageType
     message_id: int
     municipality_code: str  # the municipality party of the message
     provider_code: str  # the provider party (AGB) of the message
-    client: db.Client | None = None  # the message's client, when it has exactly one
+    client: r.Client | None = None  # the message's client, when it has exactly one
     # Declarations hold many clients: the client of each line, by the line's path.
-    line_clients: dict[str, db.Client | None] = field(default_factory=dict)
+    line_clients: dict[str, r.Client | None] = field(default_factory=dict)
     # The declaration the message is about: the one a WMO323 creates, or a WMO325 answers.
-    declaration: db.Declaratie | None = None
+    declaration: r.Declaration | None = None
     declaration_xsd_versie: object = None  # its XsdVersie, from the stored WMO323
     sha256: str = ""
-    _clients: dict[str, db.Client | None] = field(default_factory=dict)
+    claim_holder: int | None = None  # the message that first used this identification
+    writes: list[Write] = field(default_factory=list)  # queued, in order
+    _clients: dict[str, r.Client | None] = field(default_factory=dict)
+    _allocations: dict[int, r.Allocation | None] = field(default_factory=dict)
+    _client_allocations: list[r.Allocation] | None = None
+    _starts: dict[tuple[int, int | None], list[r.Start]] = field(default_factory=dict)
+    _verzoeken: dict[str, r.Request | None] = field(default_factory=dict)
+    _lines: dict[str, r.Line | None] = field(default_factory=dict)
+    _line_ids: dict[int, r.Line] = field(default_factory=dict)
+    _granted_now: list[r.Line] = field(default_factory=list)
+    code_list: ProductCodeList = field(default_factory=lambda: ProductCodeList(ttl=0))
+
+    def write(self, action: Write) -> None:
+        self.writes.append(action)
+
+    def flush(self) -> None:
+        for action in self.writes:
+            action(self.tx)
+        self.writes.clear()
 
     # --- clients ------------------------------------------------------------------------
 
-    def client_by_bsn(self, bsn: str) -> db.Client | None:
+    def client_by_bsn(self, bsn: str) -> r.Client | None:
         if bsn not in self._clients:
-            self._clients[bsn] = self.session.scalar(
-                select(db.Client).where(
-                    db.Client.municipality_code == self.municipality_code,
-                    db.Client.bsn_hash == self.vault.bsn_hash(bsn),
-                )
+            found = self.tx.one(
+                "SELECT id, municipality_code FROM clients "
+                "WHERE municipality_code = ? AND bsn_hash = ?",
+                (self.municipality_code, self.vault.bsn_hash(bsn)),
+            )
+            self._clients[bsn] = (
+                r.Client(id=found[0], municipality_code=found[1]) if found else None
             )
         return self._clients[bsn]
 
-    def client_of_line(self, line: object) -> db.Client | None:
+    def client_of_line(self, line: object) -> r.Client | None:
         from app.standard.codec import path_of
 
-        path = path_of(line)
-        return self.line_clients.get(path.rsplit("/Prestaties/", 1)[0])
+        return self.line_clients.get(path_of(line).rsplit("/Prestaties/", 1)[0])
 
     # --- allocations ------------------------------------------------------------------------
 
-    def allocation(self, nummer: int) -> db.Toewijzing | None:
-        return self.session.scalar(
-            select(db.Toewijzing).where(
-                db.Toewijzing.municipality_code == self.municipality_code,
-                db.Toewijzing.nummer == nummer,
+    def allocation(self, nummer: int) -> r.Allocation | None:
+        if nummer not in self._allocations:
+            found = self.tx.load(
+                r.Allocation,
+                "toewijzingen",
+                "municipality_code = ? AND nummer = ?",
+                (self.municipality_code, nummer),
             )
-        )
+            self._allocations[nummer] = found[0] if found else None
+        return self._allocations[nummer]
 
-    def allocations_of_client(self) -> list[db.Toewijzing]:
+    def remember_allocation(self, allocation: r.Allocation) -> None:
+        self._allocations[allocation.nummer] = allocation
+
+    def allocations_of_client(self) -> list[r.Allocation]:
         """The client's allocations at this provider from this municipality."""
-        if self.client is None:
+        if self.client is None or self.client.id is None:
             return []
-        return list(
-            self.session.scalars(
-                select(db.Toewijzing)
-                .where(
-                    db.Toewijzing.client_id == self.client.id,
-                    db.Toewijzing.provider_code == self.provider_code,
-                    db.Toewijzing.municipality_code == self.municipality_code,
-                )
-                .order_by(db.Toewijzing.nummer)
+        if self._client_allocations is None:
+            found = self.tx.load(
+                r.Allocation,
+                "toewijzingen",
+                "client_id = ? AND provider_code = ? AND municipality_code = ?",
+                (self.client.id, self.provider_code, self.municipality_code),
+                order="nummer",
             )
-        )
+            # Share records with the by-number cache, so both see the same changes.
+            self._client_allocations = [
+                self._allocations.setdefault(a.nummer, a) or a for a in found
+            ]
+        return self._client_allocations
 
     def variant(self) -> str:
         """The execution variant agreed between this municipality and provider. Without a
@@ -85,118 +152,160 @@ class Context:
 
     # --- deliveries -------------------------------------------------------------------------
 
-    def starts(self, client_id: int, toewijzing_nummer: int | None) -> list[db.Start]:
-        """Starts of this client at this provider for an allocation number, not deleted."""
-        return list(
-            self.session.scalars(
-                select(db.Start)
-                .where(
-                    db.Start.client_id == client_id,
-                    db.Start.provider_code == self.provider_code,
-                    db.Start.toewijzing_nummer == toewijzing_nummer
-                    if toewijzing_nummer is not None
-                    else db.Start.toewijzing_nummer.is_(None),
-                    db.Start.deleted_by_id.is_(None),
-                )
-                .order_by(db.Start.id)
+    def _all_starts(self, client_id: int, toewijzing_nummer: int | None) -> list[r.Start]:
+        key = (client_id, toewijzing_nummer)
+        if key not in self._starts:
+            number = (
+                "toewijzing_nummer = ?"
+                if toewijzing_nummer is not None
+                else "toewijzing_nummer IS NULL"
             )
-        )
+            params: list[Any] = [client_id, self.provider_code]
+            if toewijzing_nummer is not None:
+                params.append(toewijzing_nummer)
+            starts = self.tx.load(
+                r.Start, "starts", f"client_id = ? AND provider_code = ? AND {number}", params
+            )
+            if starts:
+                marks = ", ".join("?" for _ in starts)
+                stops = self.tx.load(
+                    r.Stop, "stops", f"start_id IN ({marks})", [s.id for s in starts]
+                )
+                by_start = {s.id: s for s in starts}
+                for stop in stops:
+                    by_start[stop.start_id].stops.append(stop)
+            self._starts[key] = starts
+        return self._starts[key]
+
+    def starts(self, client_id: int | None, toewijzing_nummer: int | None) -> list[r.Start]:
+        """Starts of this client at this provider for an allocation number, not withdrawn."""
+        if client_id is None:
+            return []
+        return [
+            s for s in self._all_starts(client_id, toewijzing_nummer) if s.deleted_by_id is None
+        ]
+
+    def remember_start(self, start: r.Start) -> None:
+        self._all_starts(start.client_id, start.toewijzing_nummer).append(start)
 
     # --- requests ---------------------------------------------------------------------------
 
-    def verzoek(self, referentie: str) -> db.Verzoek | None:
-        return self.session.scalar(
-            select(db.Verzoek).where(
-                db.Verzoek.provider_code == self.provider_code,
-                db.Verzoek.referentie_aanbieder == referentie,
+    def verzoek(self, referentie: str) -> r.Request | None:
+        if referentie not in self._verzoeken:
+            found = self.tx.load(
+                r.Request,
+                "verzoeken",
+                "provider_code = ? AND referentie_aanbieder = ?",
+                (self.provider_code, referentie),
             )
-        )
+            self._verzoeken[referentie] = found[0] if found else None
+        return self._verzoeken[referentie]
 
-    def pending_verzoeken(self) -> list[db.Verzoek]:
-        if self.client is None:
+    def remember_verzoek(self, verzoek: r.Request) -> None:
+        self._verzoeken[verzoek.referentie_aanbieder] = verzoek
+
+    def pending_verzoeken(self) -> list[r.Request]:
+        if self.client is None or self.client.id is None:
             return []
-        return list(
-            self.session.scalars(
-                select(db.Verzoek).where(
-                    db.Verzoek.client_id == self.client.id,
-                    db.Verzoek.provider_code == self.provider_code,
-                    db.Verzoek.status.in_(("open", "in_onderzoek")),
-                )
-            )
+        return self.tx.load(
+            r.Request,
+            "verzoeken",
+            "client_id = ? AND provider_code = ? AND status IN ('open', 'in_onderzoek')",
+            (self.client.id, self.provider_code),
         )
 
-    def antwoorden(self, verzoek_id: int) -> list[db.Antwoord]:
-        return list(
-            self.session.scalars(
-                select(db.Antwoord)
-                .where(db.Antwoord.verzoek_id == verzoek_id)
-                .order_by(db.Antwoord.id)
-            )
-        )
+    def antwoorden(self, verzoek_id: int | None) -> list[r.Answer]:
+        if verzoek_id is None:  # recorded by this message: nothing stored yet
+            return []
+        return self.tx.load(r.Answer, "antwoorden", "verzoek_id = ?", (verzoek_id,))
 
     # --- declarations -----------------------------------------------------------------------
 
-    def declaratie(self, nummer: str) -> db.Declaratie | None:
-        return self.session.scalar(
-            select(db.Declaratie).where(
-                db.Declaratie.provider_code == self.provider_code,
-                db.Declaratie.declaratienummer == nummer,
-            )
+    def declaratie(self, nummer: str) -> r.Declaration | None:
+        found = self.tx.load(
+            r.Declaration,
+            "declaraties",
+            "provider_code = ? AND declaratienummer = ?",
+            (self.provider_code, nummer),
         )
+        return found[0] if found else None
 
-    def last_declaratie(self) -> db.Declaratie | None:
-        return self.session.scalar(
-            select(db.Declaratie)
-            .where(
-                db.Declaratie.provider_code == self.provider_code,
-                db.Declaratie.municipality_code == self.municipality_code,
-            )
-            .order_by(db.Declaratie.periode_begin.desc())
-            .limit(1)
+    def last_declaratie(self) -> r.Declaration | None:
+        found = self.tx.load(
+            r.Declaration,
+            "declaraties",
+            "provider_code = ? AND municipality_code = ?",
+            (self.provider_code, self.municipality_code),
+            order="periode_begin DESC",
         )
+        return found[0] if found else None
 
-    def declared_line(self, referentienummer: str) -> db.Prestatie | None:
+    def declared_line(self, referentienummer: str) -> r.Line | None:
         """A line of the declaration being answered, by its ReferentieNummer."""
         if self.declaration is None:
             return None
         return next(
-            (p for p in self.declaration.prestaties if p.referentienummer == referentienummer), None
+            (p for p in self.declaration.lines if p.referentienummer == referentienummer), None
         )
 
-    def prestatie(self, referentienummer: str) -> db.Prestatie | None:
-        return self.session.scalar(
-            select(db.Prestatie).where(
-                db.Prestatie.provider_code == self.provider_code,
-                db.Prestatie.referentienummer == referentienummer,
-            )
-        )
+    def _known_lines(self, lines: list[r.Line]) -> list[r.Line]:
+        """The same record for the same row, however it was found: a change made through
+        one look-up (a line credited by an earlier line) shows in every other."""
+        return [
+            self._line_ids.setdefault(line.id, line) if line.id is not None else line
+            for line in lines
+        ]
 
-    def credits_of(self, referentienummer: str) -> list[db.Prestatie]:
-        return list(
-            self.session.scalars(
-                select(db.Prestatie).where(
-                    db.Prestatie.provider_code == self.provider_code,
-                    db.Prestatie.vorig_referentienummer == referentienummer,
-                    db.Prestatie.status == "toegekend",
+    def prestatie(self, referentienummer: str) -> r.Line | None:
+        if referentienummer not in self._lines:
+            found = self._known_lines(
+                self.tx.load(
+                    r.Line,
+                    "prestaties",
+                    "provider_code = ? AND referentienummer = ?",
+                    (self.provider_code, referentienummer),
+                    limit=1,
                 )
             )
-        )
+            self._lines[referentienummer] = found[0] if found else None
+        return self._lines[referentienummer]
 
-    def granted_lines(self, toewijzing_id: int) -> list[db.Prestatie]:
-        """Granted lines on an allocation, credits included (their amounts are negative)."""
-        return list(
-            self.session.scalars(
-                select(db.Prestatie).where(
-                    db.Prestatie.toewijzing_id == toewijzing_id, db.Prestatie.status == "toegekend"
-                )
-            )
+    def remember_line(self, line: r.Line) -> None:
+        """A line recorded in this message: later lines repeating its number see it."""
+        if self.prestatie(line.referentienummer) is None:
+            self._lines[line.referentienummer] = line
+
+    def credits_of(self, referentienummer: str) -> list[r.Line]:
+        """Granted credits of a line, stored or granted earlier in this message."""
+        stored = self.tx.load(
+            r.Line,
+            "prestaties",
+            "provider_code = ? AND vorig_referentienummer = ? AND status = 'toegekend'",
+            (self.provider_code, referentienummer),
         )
+        now = [p for p in self._granted_now if p.vorig_referentienummer == referentienummer]
+        return self._known_lines(stored) + now
+
+    def granted_lines(self, toewijzing_id: int | None) -> list[r.Line]:
+        """Granted lines on an allocation, credits included (their amounts are negative),
+        with the lines of this message granted so far."""
+        if toewijzing_id is None:
+            return []
+        stored = self.tx.load(
+            r.Line, "prestaties", "toewijzing_id = ? AND status = 'toegekend'", (toewijzing_id,)
+        )
+        now = [p for p in self._granted_now if p.toewijzing_id == toewijzing_id]
+        return self._known_lines(stored) + now
+
+    @property
+    def granted_any(self) -> bool:
+        """Whether any line of this message was granted (a WMO323 may be partly granted)."""
+        return bool(self._granted_now)
+
+    def granted_now(self, line: r.Line) -> None:
+        self._granted_now.append(line)
 
     # --- code lists -------------------------------------------------------------------------
 
-    def product_codes(self, categorie: str) -> set[str]:
-        return set(
-            self.session.scalars(
-                select(db.ProductCode.code).where(db.ProductCode.categorie == categorie)
-            )
-        )
+    def product_codes(self, categorie: str) -> frozenset[str]:
+        return self.code_list.codes(self.tx, categorie)

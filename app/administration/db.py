@@ -26,7 +26,7 @@ _WRITE = "iwmo_write"
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(self, url: str, *, pool_size: int = 12, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -36,7 +36,13 @@ class Database:
             _configure_sqlite(self.engine)
         else:
             self.engine = create_engine(
-                url, echo=echo, pool_size=pool_size, max_overflow=10, pool_pre_ping=True
+                # No pre-ping: it would cost a round trip per transaction. Connections are
+                # recycled instead, and a lost one fails the request with a 503.
+                url,
+                echo=echo,
+                pool_size=pool_size,
+                max_overflow=8,
+                pool_recycle=1800,
             )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -47,9 +53,9 @@ class Database:
             yield session
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
+    def write(self, *, autoflush: bool = True) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back on any error."""
-        with self._sessions() as session, session.begin():
+        with self._sessions(autoflush=autoflush) as session, session.begin():
             if self.is_sqlite:
                 # Acquire the connection now, so its BEGIN is an immediate one.
                 session.connection(execution_options={_WRITE: True})

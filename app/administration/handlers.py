@@ -1,8 +1,9 @@
 """Applying an accepted message to the administration, line by line.
 
 Each outbound message type has a handler: which objects are its lines (the unit that is
-judged and applied in order), and what applying one does. Retour messages change nothing
-but the link to what they answer.
+judged and applied in order), and what applying one does. Applying changes the records in
+memory, so later lines see it, and queues the writes; the pipeline performs them only when
+the message is accepted (a declaration keeps its granted and refused lines alike).
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from app.administration import models as db
+from app.administration import records as r
 from app.administration.context import Context
-from app.standard import codec
+from app.administration.store import Tx, values_of
 from app.standard import messages as m
 
 Apply = Callable[[Any, Any, Context], None]
@@ -35,22 +36,29 @@ class Handler:
     refuse_line: Callable[[Any, Any, Context, list[str]], None] | None = None
 
 
-# --- 301 allocations ------------------------------------------------------------------------
+def _insert(ctx: Context, table: str, record: r.Record, **extra: Callable[[], Any]) -> None:
+    """Queue an insert of a record; ``extra`` columns are computed at write time (the ids
+    of records inserted before it)."""
 
-_ALLOCATION_FIELDS = (
-    "product_categorie",
-    "product_code",
-    "toewijzingsdatum",
-    "toewijzingstijd",
-    "ingangsdatum",
-    "einddatum",
-    "reden_wijziging",
-    "volume",
-    "eenheid",
-    "frequentie",
-    "budget",
-    "referentie_aanbieder",
-)
+    def write(tx: Tx) -> None:
+        values = values_of(record)
+        values.update({k: get() for k, get in extra.items()})
+        record.id = tx.insert(table, values)
+
+    ctx.write(write)
+
+
+def _update(ctx: Context, table: str, record: r.Record, *names: str, **fixed: Any) -> None:
+    """Queue an update of some columns of a record (and of columns it does not carry)."""
+
+    def write(tx: Tx) -> None:
+        assert record.id is not None
+        tx.update(table, record.id, {**values_of(record, *names), **fixed})
+
+    ctx.write(write)
+
+
+# --- 301 allocations ------------------------------------------------------------------------
 
 
 def allocation_values(p: m.ToegewezenProduct) -> dict[str, Any]:
@@ -73,80 +81,93 @@ def allocation_values(p: m.ToegewezenProduct) -> dict[str, Any]:
 def _apply_allocation(msg: m.WMO301, p: m.ToegewezenProduct, ctx: Context) -> None:
     assert ctx.client is not None
     values = allocation_values(p)
+    now = _now()
     allocation = ctx.allocation(p.ToewijzingNummer)
     if allocation is None:
-        allocation = db.Toewijzing(
+        allocation = r.Allocation(
             municipality_code=ctx.municipality_code,
             nummer=p.ToewijzingNummer,
-            client_id=ctx.client.id,
+            client_id=ctx.client.id or 0,
             provider_code=ctx.provider_code,
             version=1,
+            created_at=now,
+            updated_at=now,
             **values,
         )
-        ctx.session.add(allocation)
-        ctx.session.flush()
+        ctx.remember_allocation(allocation)
+        _insert(ctx, "toewijzingen", allocation)
     elif all(getattr(allocation, k) == v for k, v in values.items()):
         return  # an unchanged allocation repeated, as every 301 must: not a new version
     else:
         allocation.version += 1
-        allocation.updated_at = _now()
+        allocation.updated_at = now
         for k, v in values.items():
             setattr(allocation, k, v)
-    ctx.session.add(
-        db.ToewijzingVersie(
-            toewijzing_id=allocation.id,
-            version=allocation.version,
-            message_id=ctx.message_id,
-            **values,
-        )
+        _update(ctx, "toewijzingen", allocation, "version", "updated_at", *r.ALLOCATION_FIELDS)
+    version = dict(values, version=allocation.version, message_id=ctx.message_id, recorded_at=now)
+    ctx.write(
+        lambda tx: tx.insert("toewijzing_versies", {**version, "toewijzing_id": allocation.id})
     )
     if p.ReferentieAanbieder is not None:
         verzoek = ctx.verzoek(p.ReferentieAanbieder)
         if verzoek is not None and verzoek.pending:
             verzoek.status = "toegewezen"
-            verzoek.updated_at = _now()
+            _update(ctx, "verzoeken", verzoek, "status", updated_at=now)
 
 
 # --- 305 / 307 deliveries ------------------------------------------------------------------
 
 
+def _event(ctx: Context, kind: str, status: str, start: r.Start, stop: r.Stop | None) -> None:
+    now = _now()
+    ctx.write(
+        lambda tx: tx.insert(
+            "levering_events",
+            {
+                "kind": kind,
+                "status_aanlevering": status,
+                "start_id": start.id,
+                "stop_id": stop.id if stop is not None else None,
+                "message_id": ctx.message_id,
+                "recorded_at": now,
+            },
+        )
+    )
+
+
 def _apply_start(msg: m.WMO305, line: m.StartProduct, ctx: Context) -> None:
     from app.administration.rules.levering import matching_start
 
-    assert ctx.client is not None
+    assert ctx.client is not None and ctx.client.id is not None
     if line.StatusAanlevering == "3":
         start = matching_start(line, ctx)
         assert start is not None  # TR063 guarantees it
         start.deleted_by_id = ctx.message_id
-        ctx.session.add(
-            db.LeveringEvent(
-                kind="start", status_aanlevering="3", start_id=start.id, message_id=ctx.message_id
-            )
-        )
+        _update(ctx, "starts", start, "deleted_by_id")
+        _event(ctx, "start", "3", start, None)
         return
     allocation = ctx.allocation(line.ToewijzingNummer) if line.ToewijzingNummer else None
-    start = db.Start(
+    start = r.Start(
         client_id=ctx.client.id,
         municipality_code=ctx.municipality_code,
         provider_code=ctx.provider_code,
-        toewijzing_id=allocation.id if allocation else None,
         toewijzing_nummer=line.ToewijzingNummer,
         product_categorie=line.Product.Categorie if line.Product else None,
         product_code=line.Product.Code if line.Product else None,
         toewijzing_ingangsdatum=line.ToewijzingIngangsdatum,
         begindatum=line.Begindatum,
         message_id=ctx.message_id,
+        allocation=allocation,
     )
-    ctx.session.add(start)
-    ctx.session.flush()
-    ctx.session.add(
-        db.LeveringEvent(
-            kind="start",
-            status_aanlevering=line.StatusAanlevering,
-            start_id=start.id,
-            message_id=ctx.message_id,
-        )
+    ctx.remember_start(start)
+    _insert(
+        ctx,
+        "starts",
+        start,
+        toewijzing_id=lambda: allocation.id if allocation else None,
+        recorded_at=_now,
     )
+    _event(ctx, "start", line.StatusAanlevering, start, None)
 
 
 def _apply_stop(msg: m.WMO307, line: m.StopProduct, ctx: Context) -> None:
@@ -161,36 +182,16 @@ def _apply_stop(msg: m.WMO307, line: m.StopProduct, ctx: Context) -> None:
             if (s.reden_beeindiging, s.einddatum) == (line.RedenBeeindiging, line.Einddatum)
         )
         stop.deleted_by_id = ctx.message_id
-        ctx.session.add(
-            db.LeveringEvent(
-                kind="stop",
-                status_aanlevering="3",
-                start_id=start.id,
-                stop_id=stop.id,
-                message_id=ctx.message_id,
-            )
-        )
-        ctx.session.flush()
-        ctx.session.expire(start, ["stops"])
-        return
-    stop = db.Stop(
-        start_id=start.id,
-        reden_beeindiging=line.RedenBeeindiging,
-        einddatum=line.Einddatum,
-        message_id=ctx.message_id,
-    )
-    ctx.session.add(stop)
-    ctx.session.flush()
-    ctx.session.add(
-        db.LeveringEvent(
-            kind="stop",
-            status_aanlevering=line.StatusAanlevering,
-            start_id=start.id,
-            stop_id=stop.id,
+        _update(ctx, "stops", stop, "deleted_by_id")
+    else:
+        stop = r.Stop(
+            reden_beeindiging=line.RedenBeeindiging,
+            einddatum=line.Einddatum,
             message_id=ctx.message_id,
         )
-    )
-    ctx.session.expire(start, ["stops"])
+        start.stops.append(stop)
+        _insert(ctx, "stops", stop, start_id=lambda: start.id, recorded_at=_now)
+    _event(ctx, "stop", line.StatusAanlevering, start, stop)
 
 
 # --- 315 / 317 requests, 319 answers -----------------------------------------------------------
@@ -212,84 +213,82 @@ def _iso(day: Any) -> str | None:
     return day.isoformat() if day is not None else None
 
 
-def _apply_vot(msg: m.WMO315, p: m.AangevraagdProduct, ctx: Context) -> None:
-    assert ctx.client is not None
-    details = {
-        "Product": _product(p.Product),
-        "ToewijzingIngangsdatum": _iso(p.ToewijzingIngangsdatum),
-        "ToewijzingEinddatum": _iso(p.ToewijzingEinddatum),
-        "Omvang": _omvang(p.Omvang),
-        "Budget": p.Budget,
-        "BeschikkingNummer": p.BeschikkingNummer,
-    }
-    ctx.session.add(
-        db.Verzoek(
-            kind="VOT",
-            client_id=ctx.client.id,
-            municipality_code=ctx.municipality_code,
-            provider_code=ctx.provider_code,
-            referentie_aanbieder=p.ReferentieAanbieder,
-            details=details,
-            message_id=ctx.message_id,
-        )
+def _new_request(ctx: Context, kind: str, referentie: str, details: dict[str, Any]) -> None:
+    assert ctx.client is not None and ctx.client.id is not None
+    now = _now()
+    verzoek = r.Request(
+        kind=kind,
+        client_id=ctx.client.id,
+        municipality_code=ctx.municipality_code,
+        provider_code=ctx.provider_code,
+        referentie_aanbieder=referentie,
+        details=details,
+        message_id=ctx.message_id,
     )
-    ctx.session.flush()
+    ctx.remember_verzoek(verzoek)
+    _insert(ctx, "verzoeken", verzoek, created_at=lambda: now, updated_at=lambda: now)
+
+
+def _apply_vot(msg: m.WMO315, p: m.AangevraagdProduct, ctx: Context) -> None:
+    _new_request(
+        ctx,
+        "VOT",
+        p.ReferentieAanbieder,
+        {
+            "Product": _product(p.Product),
+            "ToewijzingIngangsdatum": _iso(p.ToewijzingIngangsdatum),
+            "ToewijzingEinddatum": _iso(p.ToewijzingEinddatum),
+            "Omvang": _omvang(p.Omvang),
+            "Budget": p.Budget,
+            "BeschikkingNummer": p.BeschikkingNummer,
+        },
+    )
 
 
 def _apply_vow(msg: m.WMO317, v: m.Verzoek, ctx: Context) -> None:
-    assert ctx.client is not None
-    details = {
-        "RedenVerzoek": v.RedenVerzoek,
-        "OngewijzigdeProducten": [o.ToewijzingNummer for o in v.OngewijzigdeProducten],
-        "TeWijzigenProducten": [
-            {
-                "ToewijzingNummer": p.ToewijzingNummer,
-                "GewensteIngangsdatum": _iso(p.GewensteIngangsdatum),
-                "Einddatum": _iso(p.Einddatum),
-                "Omvang": _omvang(p.Omvang),
-                "Budget": p.Budget,
-            }
-            for p in v.TeWijzigenProducten
-        ],
-        "NieuweProducten": [
-            {
-                "Product": _product(n.Product),
-                "GewensteIngangsdatum": _iso(n.GewensteIngangsdatum),
-                "Einddatum": _iso(n.Einddatum),
-                "Omvang": _omvang(n.Omvang),
-                "Budget": n.Budget,
-            }
-            for n in v.NieuweProducten
-        ],
-    }
-    ctx.session.add(
-        db.Verzoek(
-            kind="VOW",
-            client_id=ctx.client.id,
-            municipality_code=ctx.municipality_code,
-            provider_code=ctx.provider_code,
-            referentie_aanbieder=v.ReferentieAanbieder,
-            details=details,
-            message_id=ctx.message_id,
-        )
+    _new_request(
+        ctx,
+        "VOW",
+        v.ReferentieAanbieder,
+        {
+            "RedenVerzoek": v.RedenVerzoek,
+            "OngewijzigdeProducten": [o.ToewijzingNummer for o in v.OngewijzigdeProducten],
+            "TeWijzigenProducten": [
+                {
+                    "ToewijzingNummer": p.ToewijzingNummer,
+                    "GewensteIngangsdatum": _iso(p.GewensteIngangsdatum),
+                    "Einddatum": _iso(p.Einddatum),
+                    "Omvang": _omvang(p.Omvang),
+                    "Budget": p.Budget,
+                }
+                for p in v.TeWijzigenProducten
+            ],
+            "NieuweProducten": [
+                {
+                    "Product": _product(n.Product),
+                    "GewensteIngangsdatum": _iso(n.GewensteIngangsdatum),
+                    "Einddatum": _iso(n.Einddatum),
+                    "Omvang": _omvang(n.Omvang),
+                    "Budget": n.Budget,
+                }
+                for n in v.NieuweProducten
+            ],
+        },
     )
-    ctx.session.flush()
 
 
 def _apply_antwoord(msg: m.WMO319, a: m.Antwoord, ctx: Context) -> None:
     verzoek = ctx.verzoek(a.ReferentieAanbieder)
-    assert verzoek is not None  # TR355 guarantees it
-    ctx.session.add(
-        db.Antwoord(
-            verzoek_id=verzoek.id,
-            verzoek_antwoord=a.VerzoekAntwoord,
-            reden_afwijzing=a.RedenAfwijzingVerzoek,
-            message_id=ctx.message_id,
-        )
+    assert verzoek is not None and verzoek.id is not None  # TR355 guarantees it
+    answer = r.Answer(
+        verzoek_id=verzoek.id,
+        verzoek_antwoord=a.VerzoekAntwoord,
+        reden_afwijzing=a.RedenAfwijzingVerzoek,
     )
+    _insert(ctx, "antwoorden", answer, message_id=lambda: ctx.message_id, recorded_at=_now)
     verzoek.status = "in_onderzoek" if a.VerzoekAntwoord == "2" else "afgewezen"
     verzoek.reden_afwijzing = a.RedenAfwijzingVerzoek
-    verzoek.updated_at = _now()
+    _update(ctx, "verzoeken", verzoek, "status", "reden_afwijzing", updated_at=_now())
 
 
 # --- 323 declarations, 325 answers -----------------------------------------------------------
@@ -301,7 +300,7 @@ def _prestaties(msg: m.WMO323) -> list[m.Prestatie]:
 
 def _begin_declaratie(msg: m.WMO323, ctx: Context) -> None:
     d = msg.Declaratie
-    record = db.Declaratie(
+    record = r.Declaration(
         provider_code=ctx.provider_code,
         municipality_code=ctx.municipality_code,
         declaratienummer=d.DeclaratieNummer,
@@ -311,23 +310,20 @@ def _begin_declaratie(msg: m.WMO323, ctx: Context) -> None:
         totaal_ingediend=d.TotaalIngediendBedrag.signed,
         message_id=ctx.message_id,
     )
-    ctx.session.add(record)
-    ctx.session.flush()
+    _insert(ctx, "declaraties", record, recorded_at=_now)
     ctx.declaration = record  # the lines below attach to it
 
 
-def _record_prestatie(
-    msg: m.WMO323, p: m.Prestatie, ctx: Context, status: str, codes: list[str]
-) -> db.Prestatie:
-    assert ctx.declaration is not None
+def _record_line(p: m.Prestatie, ctx: Context, status: str, codes: list[str]) -> r.Line:
+    declaration = ctx.declaration
+    assert declaration is not None
     client = ctx.client_of_line(p)
     allocation = ctx.allocation(p.ToewijzingNummer)
-    line = db.Prestatie(
-        declaratie_id=ctx.declaration.id,
+    line = r.Line(
         provider_code=ctx.provider_code,
         client_id=client.id if client else None,
         toewijzing_id=allocation.id
-        if allocation and allocation.provider_code == ctx.provider_code
+        if allocation is not None and allocation.provider_code == ctx.provider_code
         else None,
         referentienummer=p.ProductReferentie.ReferentieNummer,
         vorig_referentienummer=p.ProductReferentie.VorigReferentieNummer,
@@ -342,23 +338,29 @@ def _record_prestatie(
         bedrag=p.IngediendBedrag.signed,
         status=status,
         retourcodes=codes,
+        declaration=declaration,
     )
-    ctx.session.add(line)
-    ctx.session.flush()
+    declaration.lines.append(line)
+    ctx.remember_line(line)
+    _insert(ctx, "prestaties", line, declaratie_id=lambda: declaration.id)
     return line
 
 
 def _grant_prestatie(msg: m.WMO323, p: m.Prestatie, ctx: Context) -> None:
-    line = _record_prestatie(msg, p, ctx, "toegekend", [])
+    line = _record_line(p, ctx, "toegekend", [])
+    ctx.granted_now(line)
     vorige = p.ProductReferentie.VorigReferentieNummer
     if p.IngediendBedrag.DebetCredit == "C" and vorige is not None:
         debit = ctx.prestatie(vorige)
         if debit is not None:
-            debit.credited_by_id = line.id
+            debit.credited_by = line
+            ctx.write(
+                lambda tx: tx.update("prestaties", debit.id or 0, {"credited_by_id": line.id})
+            )
 
 
 def _refuse_prestatie(msg: m.WMO323, p: m.Prestatie, ctx: Context, codes: list[str]) -> None:
-    _record_prestatie(msg, p, ctx, "afgewezen", codes)
+    _record_line(p, ctx, "afgewezen", codes)
 
 
 def _antwoord_lines(msg: m.WMO325) -> list[m.Prestatie]:
@@ -372,10 +374,12 @@ def _begin_antwoord(msg: m.WMO325, ctx: Context) -> None:
     a = msg.DeclaratieAntwoord
     d.answer_message_id = ctx.message_id
     d.totaal_toegekend = a.TotaalToegekendBedrag.signed if a is not None else 0
+    _update(ctx, "declaraties", d, "answer_message_id", "totaal_toegekend")
     refused_whole = a is None or bool(set(a.RetourCodes) - {"0200", "8001"})
-    for line in d.prestaties:
+    for line in d.lines:
         line.status = "afgewezen" if refused_whole else "toegekend"
         line.retourcodes = list(a.RetourCodes) if a is not None and refused_whole else []
+        _update(ctx, "prestaties", line, "status", "retourcodes")
 
 
 def _apply_antwoord_line(msg: m.WMO325, p: m.Prestatie, ctx: Context) -> None:
@@ -383,6 +387,7 @@ def _apply_antwoord_line(msg: m.WMO325, p: m.Prestatie, ctx: Context) -> None:
     assert declared is not None  # TR366 guarantees it
     declared.status = "afgewezen"
     declared.retourcodes = list(p.RetourCodes)
+    _update(ctx, "prestaties", declared, "status", "retourcodes")
 
 
 HANDLERS: dict[str, Handler] = {
@@ -401,7 +406,3 @@ HANDLERS: dict[str, Handler] = {
     ),
     "WMO325": Handler(_antwoord_lines, _apply_antwoord_line, begin=_begin_antwoord),
 }
-
-
-def line_path(line: Any) -> str:
-    return codec.path_of(line)

@@ -3,10 +3,10 @@
 1. The raw bytes are stored first, encrypted, in their own transaction, keyed by sender
    and SHA-256: the same bytes again get the stored answer and change nothing.
 2. Schema and message rules run outside any transaction (CPU only).
-3. One transaction then locks the client (or, for declarations, the provider), runs the
-   rules against the administration, applies the message line by line inside a savepoint
-   that is rolled back when anything is refused (declarations keep granted lines), stores
-   the retour and the verdict.
+3. One transaction then locks the client (or, for declarations, the provider), loads what
+   the rules need, judges the message line by line in memory, writes the changes of an
+   accepted message (a declaration's granted and refused lines alike) and the retour, and
+   records the verdict. A refused message writes nothing but its verdict.
 """
 
 from __future__ import annotations
@@ -20,20 +20,16 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from app import retour
-from app.administration import models as db
+from app.administration import records as rec
 from app.administration import rules as _admin_rules  # noqa: F401  (registers the rules)
-from app.administration.context import Context
+from app.administration.context import Context, ProductCodeList
 from app.administration.crypto import Vault
 from app.administration.db import Database
 from app.administration.handlers import HANDLERS
-from app.administration.participants import MUNICIPALITY, PROVIDER_ROLES
+from app.administration.participants import MUNICIPALITY, PROVIDER_ROLES, Directory
+from app.administration.store import Store, Tx
 from app.findings import Finding
 from app.rules.registry import REGISTRY, Rule
 from app.standard import catalogue, codec
@@ -44,7 +40,6 @@ log = logging.getLogger(__name__)
 
 RAW = b"message"
 BSN = b"bsn"
-_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -135,9 +130,12 @@ class Ingest:
         clock: Callable[[], date] = date.today,
     ) -> None:
         self.db = database
+        self.store = Store(database.engine)
         self.vault = vault
         self.validator = validator
         self.clock = clock
+        self.participants = Directory(database)
+        self.product_codes = ProductCodeList()
 
     # --- entry point ------------------------------------------------------------------------
 
@@ -165,34 +163,27 @@ class Ingest:
         return self._finish(message_id, "unreadable", Report(), outcome, problem_kind="media_type")
 
     def _store_raw(self, sender: Sender, data: bytes, sha: str) -> tuple[int, str]:
-        for _ in range(_ATTEMPTS):
-            try:
-                with self.db.write() as s:
-                    found = s.scalar(
-                        select(db.Message).where(
-                            db.Message.participant_id == sender.id, db.Message.sha256 == sha
-                        )
-                    )
-                    if found is not None:
-                        if found.problem in _NOT_ABOUT_CONTENT:
-                            # Refused for how it was sent, not for what it says: judge anew.
-                            found.status, found.problem = "received", None
-                        return found.id, found.status
-                    row = db.Message(
-                        direction="in",
-                        participant_id=sender.id,
-                        sha256=sha,
-                        size=len(data),
-                        raw_encrypted=self.vault.encrypt(data, RAW),
-                        status="received",
-                        findings=[],
-                    )
-                    s.add(row)
-                    s.flush()
-                    return row.id, "received"
-            except IntegrityError:
-                continue  # the same bytes arrived concurrently: read the other row
-        raise RuntimeError("could not store the message")
+        """Store the bytes, or find them stored before: (message id, its status)."""
+        with self.store.transaction() as tx:
+            inserted = tx.scalar(
+                "INSERT INTO messages (direction, participant_id, sha256, size, raw_encrypted, "
+                "status, findings, received_at) VALUES ('in', ?, ?, ?, ?, 'received', ?, ?) "
+                "ON CONFLICT (participant_id, sha256) DO NOTHING RETURNING id",
+                (sender.id, sha, len(data), self.vault.encrypt(data, RAW), [], _now()),
+            )
+            if inserted is not None:
+                return int(inserted), "received"
+            found = tx.one(
+                "SELECT id, status, problem FROM messages WHERE participant_id = ? AND sha256 = ?",
+                (sender.id, sha),
+            )
+            assert found is not None
+            message_id, status, kind = found
+            if kind in _NOT_ABOUT_CONTENT:
+                # Refused for how it was sent, not for what it says: judge it anew.
+                tx.update("messages", message_id, {"status": "received", "problem": None})
+                return int(message_id), "received"
+            return int(message_id), str(status)
 
     # --- processing -------------------------------------------------------------------------
 
@@ -253,7 +244,7 @@ class Ingest:
                 problem_kind="forbidden",
             )
         counterpart = msg.Header.Ontvanger if poster_field == "Afzender" else msg.Header.Afzender
-        if not self._known(counterpart):
+        if not self.participants.active(counterpart):
             return self._finish(
                 message_id,
                 "rejected",
@@ -268,27 +259,9 @@ class Ingest:
                 ),
                 problem_kind="unknown_receiver",
             )
-        for attempt in range(_ATTEMPTS):
-            try:
-                if mt.is_retour:
-                    return self._answer(sender, message_id, sha, report)
-                return self._outbound(sender, message_id, sha, report)
-            except IntegrityError:
-                if attempt == _ATTEMPTS - 1:
-                    raise
-                log.info("message %s raced another message; judging it again", message_id)
-        raise AssertionError("unreachable")
-
-    def _known(self, code: str) -> bool:
-        with self.db.read() as s:
-            return (
-                s.scalar(
-                    select(db.Participant.id).where(
-                        db.Participant.code == code, db.Participant.active
-                    )
-                )
-                is not None
-            )
+        if mt.is_retour:
+            return self._answer(message_id, sha, report)
+        return self._outbound(message_id, sha, report)
 
     def _finish(
         self,
@@ -299,99 +272,147 @@ class Ingest:
         *,
         problem_kind: str | None = None,
     ) -> Outcome:
-        with self.db.write() as s:
-            row = s.get(db.Message, message_id)
-            assert row is not None
-            _describe(row, report)
-            row.status = status
-            row.problem = problem_kind
-            row.findings = [f.as_json() for f in report.findings]
-            row.response_status = outcome.status
-            row.processed_at = _now()
+        with self.store.transaction() as tx:
+            tx.update(
+                "messages",
+                message_id,
+                {
+                    **_describe(report),
+                    "status": status,
+                    "problem": problem_kind,
+                    "findings": [f.as_json() for f in report.findings],
+                    "response_status": outcome.status,
+                    "processed_at": _now(),
+                },
+            )
         return outcome
 
-    def _outbound(self, sender: Sender, message_id: int, sha: str, report: Report) -> Outcome:
+    def _locked(self, tx: Tx, message_id: int) -> bool:
+        """Lock the message's row; False when another worker already finished it."""
+        status = tx.scalar(tx.lock("SELECT status FROM messages WHERE id = ?"), (message_id,))
+        return bool(status == "received")
+
+    def _outbound(self, message_id: int, sha: str, report: Report) -> Outcome:
         mt = report.message_type
         assert mt is not None
         msg = report.message
-        with self.db.write() as s:
-            row = s.get(db.Message, message_id, with_for_update=True)
-            assert row is not None
-            if row.status != "received":
-                return self._replay_row(s, row)  # another worker finished it meanwhile
-            _describe(row, report)
-            ctx = self._context(s, mt, msg, row, sha)
-            findings = list(report.findings)
-            if not findings:
-                findings = self._judge(s, mt, msg, ctx)
-            self._claim(s, mt, msg, row)
-            answer = (
-                retour.declaratie_antwoord(msg, findings, dagtekening=ctx.today)
-                if mt.name == "WMO323"
-                else retour.build(msg, findings, dagtekening=ctx.today)
+        with self.store.transaction() as tx:
+            body = (
+                self._judge_and_answer(tx, mt, msg, report, message_id, sha)
+                if self._locked(tx, message_id)
+                else None
             )
-            body = codec.to_bytes(answer)
-            out = self._store_out(s, answer, body, row.id)
-            if mt.name == "WMO323" and ctx.declaration is not None:
-                a = answer.DeclaratieAntwoord
-                ctx.declaration.answer_message_id = out.id
-                ctx.declaration.totaal_toegekend = a.TotaalToegekendBedrag.signed if a else 0
-            row.client_id = ctx.client.id if ctx.client is not None else None
-            row.status = "rejected" if findings else "accepted"
-            row.findings = [f.as_json() for f in findings]
-            row.retour_id = out.id
-            row.response_status = 200
-            row.processed_at = _now()
+        if body is None:  # another worker finished it meanwhile: give its answer
+            return self.replay(message_id)
         return Outcome(200, body, "application/xml", message_id)
 
-    def _answer(self, sender: Sender, message_id: int, sha: str, report: Report) -> Outcome:
+    def _judge_and_answer(
+        self, tx: Tx, mt: MessageType, msg: Any, report: Report, message_id: int, sha: str
+    ) -> bytes:
+        """Judge a locked outbound message, apply it when accepted; the retour's bytes."""
+        ctx = self._context(tx, mt, msg, message_id, sha)
+        ctx.claim_holder = self._claim(tx, mt, msg, message_id)
+        findings = list(report.findings)
+        if not findings:
+            findings = self._judge(mt, msg, ctx)
+        answer = (
+            retour.declaratie_antwoord(msg, findings, dagtekening=ctx.today)
+            if mt.name == "WMO323"
+            else retour.build(msg, findings, dagtekening=ctx.today)
+        )
+        body = codec.to_bytes(answer)
+        out_id = self._store_out(tx, answer, body, message_id)
+        if mt.name == "WMO323" and ctx.declaration is not None and ctx.declaration.id is not None:
+            a = answer.DeclaratieAntwoord
+            tx.update(
+                "declaraties",
+                ctx.declaration.id,
+                {
+                    "answer_message_id": out_id,
+                    "totaal_toegekend": a.TotaalToegekendBedrag.signed if a else 0,
+                },
+            )
+        tx.update(
+            "messages",
+            message_id,
+            {
+                **_describe(report),
+                "client_id": ctx.client.id if ctx.client is not None else None,
+                "status": _verdict(findings, ctx),
+                "findings": [f.as_json() for f in findings],
+                "retour_id": out_id,
+                "response_status": 200,
+                "processed_at": _now(),
+            },
+        )
+        return body
+
+    def _answer(self, message_id: int, sha: str, report: Report) -> Outcome:
         """A retour message or a declaration answer: no answer of its own."""
         mt = report.message_type
         assert mt is not None
         msg = report.message
-        with self.db.write() as s:
-            row = s.get(db.Message, message_id, with_for_update=True)
-            assert row is not None
-            if row.status != "received":
-                return self._replay_row(s, row)
-            _describe(row, report)
-            findings: list[Finding] = list(report.findings)
-            original = self._original(s, mt, msg)
-            if mt.name == "WMO325":
-                ctx = self._context(s, mt, msg, row, sha)
-                if not findings:
-                    findings = self._judge(s, mt, msg, ctx)
-            elif original is None:
-                findings.append(
-                    Finding(
-                        "LINK",
-                        "",
-                        "/Bericht/Header/BerichtIdentificatie",
-                        f"no {mt.original.name} with this identification from "
-                        f"{msg.Header.Afzender} is known to the hub",
-                    )
+        with self.store.transaction() as tx:
+            outcome = (
+                self._record_answer(tx, mt, msg, report, message_id, sha)
+                if self._locked(tx, message_id)
+                else None
+            )
+        return outcome if outcome is not None else self.replay(message_id)
+
+    def _record_answer(
+        self, tx: Tx, mt: MessageType, msg: Any, report: Report, message_id: int, sha: str
+    ) -> Outcome:
+        """Judge a locked retour or WMO325 and record it."""
+        findings: list[Finding] = list(report.findings)
+        original_id = self._original(tx, mt, msg)
+        if mt.name == "WMO325":
+            ctx = self._context(tx, mt, msg, message_id, sha)
+            ctx.claim_holder = self._claim(tx, mt, msg, message_id)
+            if not findings:
+                findings = self._judge(mt, msg, ctx)
+            if ctx.declaration is not None:
+                original_id = ctx.declaration.message_id
+        elif original_id is None:
+            findings.append(
+                Finding(
+                    "LINK",
+                    "",
+                    "/Bericht/Header/BerichtIdentificatie",
+                    f"no {mt.original.name} with this identification from "
+                    f"{msg.Header.Afzender} is known to the hub",
                 )
-            row.original_id = original.id if original is not None else None
-            row.status = "rejected" if findings else "accepted"
-            row.findings = [f.as_json() for f in findings]
-            row.processed_at = _now()
-            if findings:
-                outcome = problem(
-                    422,
-                    "rejected",
-                    f"the {mt.name} was not accepted",
-                    f"{len(findings)} finding(s)",
-                    message_id=message_id,
-                    findings=row.findings,
-                )
-            else:
-                outcome = _receipt(row)
-            row.response_status = outcome.status
+            )
+        status = "rejected" if findings else "accepted"
+        as_json = [f.as_json() for f in findings]
+        if findings:
+            outcome = problem(
+                422,
+                "rejected",
+                f"the {mt.name} was not accepted",
+                f"{len(findings)} finding(s)",
+                message_id=message_id,
+                findings=as_json,
+            )
+        else:
+            outcome = _receipt(message_id, status, mt.name, original_id)
+        tx.update(
+            "messages",
+            message_id,
+            {
+                **_describe(report),
+                "original_id": original_id,
+                "status": status,
+                "findings": as_json,
+                "response_status": outcome.status,
+                "processed_at": _now(),
+            },
+        )
         return outcome
 
     # --- judging and applying ------------------------------------------------------------------
 
-    def _judge(self, s: Session, mt: MessageType, msg: Any, ctx: Context) -> list[Finding]:
+    def _judge(self, mt: MessageType, msg: Any, ctx: Context) -> list[Finding]:
         levels = _RULES[mt.name]
         findings = _run(levels["header"], msg, ctx)
         if findings:
@@ -400,7 +421,6 @@ class Ingest:
         if findings:
             return findings  # the lines below the refused class are not judged (0233)
         handler = HANDLERS[mt.name]
-        savepoint = s.begin_nested()
         if handler.begin is not None:
             handler.begin(msg, ctx)
         for line in handler.lines(msg):
@@ -412,57 +432,67 @@ class Ingest:
                     msg, line, ctx, list(dict.fromkeys(f.return_code for f in found))
                 )
             findings.extend(found)
-        if findings and not handler.per_line:
-            savepoint.rollback()
-        else:
-            savepoint.commit()
+        if handler.per_line or not findings:
+            ctx.flush()  # all or nothing: a refused message writes none of its changes
         return findings
 
-    def _context(self, s: Session, mt: MessageType, msg: Any, row: db.Message, sha: str) -> Context:
+    def _context(self, tx: Tx, mt: MessageType, msg: Any, message_id: int, sha: str) -> Context:
         h = msg.Header
         gemeente, aanbieder = (
             (h.Afzender, h.Ontvanger) if mt.sender == "gemeente" else (h.Ontvanger, h.Afzender)
         )
         ctx = Context(
-            session=s,
+            tx=tx,
             vault=self.vault,
             today=self.clock(),
             message_type=mt,
-            message_id=row.id,
+            message_id=message_id,
             municipality_code=gemeente,
             provider_code=aanbieder,
             sha256=sha,
+            code_list=self.product_codes,
         )
         if mt.name in ("WMO323", "WMO325"):
-            self._lock_provider(s, aanbieder)
-            self._declaration_clients(s, mt, msg, ctx)
+            # One provider's declarations are judged one at a time: line numbers and
+            # declaration numbers must be unique per provider.
+            tx.scalar(tx.lock("SELECT id FROM participants WHERE code = ?"), (aanbieder,))
+            self._declaration_clients(tx, mt, msg, ctx)
         elif mt.name == "WMO319":
             verzoek = ctx.verzoek(msg.Antwoord.ReferentieAanbieder)
             if verzoek is not None:
-                ctx.client = s.get(db.Client, verzoek.client_id, with_for_update=True)
+                found = tx.one(
+                    tx.lock("SELECT id, municipality_code FROM clients WHERE id = ?"),
+                    (verzoek.client_id,),
+                )
+                if found is not None:
+                    ctx.client = rec.Client(id=found[0], municipality_code=found[1])
         else:
-            ctx.client = self._client(s, gemeente, msg.Client.Bsn)
+            ctx.client = self._client(tx, gemeente, msg.Client.Bsn)
         return ctx
 
-    def _declaration_clients(self, s: Session, mt: MessageType, msg: Any, ctx: Context) -> None:
+    def _declaration_clients(self, tx: Tx, mt: MessageType, msg: Any, ctx: Context) -> None:
         if mt.name == "WMO325":
-            ident = msg.Header.DeclaratieIdentificatie.Identificatie
-            source = s.scalar(
-                select(db.Message).where(
-                    db.Message.message_type == "WMO323",
-                    db.Message.sender_code == ctx.provider_code,
-                    db.Message.identificatie == ident,
-                    db.Message.receiver_code == ctx.municipality_code,
-                    db.Message.status.in_(("accepted", "rejected")),
-                )
+            source = tx.one(
+                "SELECT m.id, m.raw_encrypted FROM identificatie_claims c "
+                "JOIN messages m ON m.id = c.message_id WHERE c.message_type = 'WMO323' "
+                "AND c.sender_code = ? AND c.identificatie = ? AND m.receiver_code = ? "
+                "AND m.dagtekening = ?",
+                (
+                    ctx.provider_code,
+                    msg.Header.DeclaratieIdentificatie.Identificatie,
+                    ctx.municipality_code,
+                    msg.Header.DeclaratieIdentificatie.Dagtekening,
+                ),
             )
             if source is not None:
-                ctx.declaration = s.scalar(
-                    select(db.Declaratie).where(db.Declaratie.message_id == source.id)
-                )
-                if ctx.declaration is not None:
+                found = tx.load(rec.Declaration, "declaraties", "message_id = ?", (source[0],))
+                if found:
+                    ctx.declaration = found[0]
+                    ctx.declaration.lines = tx.load(
+                        rec.Line, "prestaties", "declaratie_id = ?", (found[0].id,)
+                    )
                     original = codec.decode(
-                        etree.fromstring(self.vault.decrypt(source.raw_encrypted, RAW))
+                        etree.fromstring(self.vault.decrypt(bytes(source[1]), RAW))
                     )
                     ctx.declaration_xsd_versie = original.Header.XsdVersie
             clients = msg.DeclaratieAntwoord.Clienten if msg.DeclaratieAntwoord else []
@@ -471,125 +501,121 @@ class Ingest:
         # Lock clients in a fixed order so two declarations never wait on each other.
         for client in sorted(clients, key=lambda c: self.vault.bsn_hash(c.Bsn)):
             ctx.line_clients[codec.path_of(client)] = self._client(
-                s, ctx.municipality_code, client.Bsn
+                tx, ctx.municipality_code, client.Bsn
             )
 
-    def _client(self, s: Session, municipality: str, bsn: str) -> db.Client:
-        """The client, created when new, locked for the rest of the transaction."""
-        digest = self.vault.bsn_hash(bsn)
-        insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-        s.execute(
-            insert(db.Client)
-            .values(
-                municipality_code=municipality,
-                bsn_hash=digest,
-                bsn_encrypted=self.vault.encrypt(bsn.encode("ascii"), BSN),
-                created_at=_now(),
-            )
-            .on_conflict_do_nothing(index_elements=["municipality_code", "bsn_hash"])
+    def _client(self, tx: Tx, municipality: str, bsn: str) -> rec.Client:
+        """The client, created when new, locked for the rest of the transaction. DO UPDATE
+        (to the same value) rather than DO NOTHING returns the row either way and, on
+        PostgreSQL, locks it until the transaction ends."""
+        client_id = tx.scalar(
+            "INSERT INTO clients (municipality_code, bsn_hash, bsn_encrypted, created_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (municipality_code, bsn_hash) "
+            "DO UPDATE SET municipality_code = excluded.municipality_code RETURNING id",
+            (
+                municipality,
+                self.vault.bsn_hash(bsn),
+                self.vault.encrypt(bsn.encode("ascii"), BSN),
+                _now(),
+            ),
         )
-        client = s.scalar(
-            select(db.Client)
-            .where(db.Client.municipality_code == municipality, db.Client.bsn_hash == digest)
-            .with_for_update()
+        return rec.Client(id=int(client_id), municipality_code=municipality)
+
+    def _claim(self, tx: Tx, mt: MessageType, msg: Any, message_id: int) -> int:
+        """Claim the identification for its sender and type (TR056); returns the message
+        that holds the claim: this one, unless the identification was used before."""
+        key = (msg.Header.Afzender, mt.name, msg.Header.BerichtIdentificatie.Identificatie)
+        claimed = tx.scalar(
+            "INSERT INTO identificatie_claims (sender_code, message_type, identificatie, "
+            "message_id) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (sender_code, message_type, identificatie) DO NOTHING "
+            "RETURNING message_id",
+            (*key, message_id),
         )
-        assert client is not None
-        return client
-
-    def _lock_provider(self, s: Session, code: str) -> None:
-        s.execute(select(db.Participant.id).where(db.Participant.code == code).with_for_update())
-
-    def _claim(self, s: Session, mt: MessageType, msg: Any, row: db.Message) -> None:
-        """Claim the message's identification for its sender (TR056), once."""
-        ident = msg.Header.BerichtIdentificatie.Identificatie
-        exists = s.scalar(
-            select(db.IdentificatieClaim.id).where(
-                db.IdentificatieClaim.sender_code == msg.Header.Afzender,
-                db.IdentificatieClaim.message_type == mt.name,
-                db.IdentificatieClaim.identificatie == ident,
-            )
+        if claimed is not None:
+            return int(claimed)
+        holder = tx.scalar(
+            "SELECT message_id FROM identificatie_claims WHERE sender_code = ? "
+            "AND message_type = ? AND identificatie = ?",
+            key,
         )
-        if exists is None:
-            s.add(
-                db.IdentificatieClaim(
-                    sender_code=msg.Header.Afzender,
-                    message_type=mt.name,
-                    identificatie=ident,
-                    message_id=row.id,
-                )
-            )
-            s.flush()  # a concurrent claim fails here, and the message is judged again
+        return int(holder)
 
-    def _original(self, s: Session, mt: MessageType, msg: Any) -> db.Message | None:
+    def _original(self, tx: Tx, mt: MessageType, msg: Any) -> int | None:
+        """The message a retour answers: the first of its type and identification."""
         if mt.name == "WMO325":
             return None
-        ident = msg.Header.BerichtIdentificatie.Identificatie
-        return s.scalar(
-            select(db.Message)
-            .where(
-                db.Message.message_type == mt.original.name,
-                db.Message.sender_code == msg.Header.Afzender,
-                db.Message.identificatie == ident,
-            )
-            .order_by(db.Message.id.desc())
-            .limit(1)
+        found = tx.scalar(
+            "SELECT message_id FROM identificatie_claims WHERE sender_code = ? "
+            "AND message_type = ? AND identificatie = ?",
+            (msg.Header.Afzender, mt.original.name, msg.Header.BerichtIdentificatie.Identificatie),
         )
+        return int(found) if found is not None else None
 
-    def _store_out(self, s: Session, message: Any, body: bytes, original_id: int) -> db.Message:
+    def _store_out(self, tx: Tx, message: Any, body: bytes, original_id: int) -> int:
         mt = catalogue.of(message)
         h = message.Header
-        ident = (
-            h.BerichtIdentificatie.Identificatie if mt.name == "WMO325" else h.IdentificatieRetour
+        answer = mt.name == "WMO325"
+        return tx.insert(
+            "messages",
+            {
+                "direction": "out",
+                "message_type": mt.name,
+                "sender_code": h.Afzender,
+                "receiver_code": h.Ontvanger,
+                "identificatie": h.BerichtIdentificatie.Identificatie
+                if answer
+                else h.IdentificatieRetour,
+                "dagtekening": h.BerichtIdentificatie.Dagtekening
+                if answer
+                else h.DagtekeningRetour,
+                "sha256": hashlib.sha256(body).hexdigest(),
+                "size": len(body),
+                "raw_encrypted": self.vault.encrypt(body, RAW),
+                "status": "sent",
+                "findings": [],
+                "original_id": original_id,
+                "received_at": _now(),
+                "processed_at": _now(),
+            },
         )
-        out = db.Message(
-            direction="out",
-            message_type=mt.name,
-            sender_code=h.Afzender,
-            receiver_code=h.Ontvanger,
-            identificatie=ident,
-            dagtekening=h.BerichtIdentificatie.Dagtekening
-            if mt.name == "WMO325"
-            else h.DagtekeningRetour,
-            sha256=hashlib.sha256(body).hexdigest(),
-            size=len(body),
-            raw_encrypted=self.vault.encrypt(body, RAW),
-            status="sent",
-            findings=[],
-            original_id=original_id,
-            processed_at=_now(),
-        )
-        s.add(out)
-        s.flush()
-        return out
 
     # --- replaying stored answers ------------------------------------------------------------
 
     def replay(self, message_id: int) -> Outcome:
-        with self.db.read() as s:
-            row = s.get(db.Message, message_id)
+        with self.store.transaction() as tx:
+            row = tx.one(
+                "SELECT status, problem, findings, retour_id, response_status, "
+                "message_type, original_id FROM messages WHERE id = ?",
+                (message_id,),
+            )
             assert row is not None
-            return self._replay_row(s, row)
-
-    def _replay_row(self, s: Session, row: db.Message) -> Outcome:
-        if row.retour_id is not None:
-            out = s.get(db.Message, row.retour_id)
-            assert out is not None
-            body = self.vault.decrypt(out.raw_encrypted, RAW)
-            return Outcome(200, body, "application/xml", row.id, replayed=True)
-        if row.response_status == 200:
-            outcome = _receipt(row)
+            status, kind, findings, retour_id, response, message_type, original_id = row
+            if retour_id is not None:
+                raw = tx.scalar("SELECT raw_encrypted FROM messages WHERE id = ?", (retour_id,))
+                body = self.vault.decrypt(bytes(raw), RAW)
+                return Outcome(200, body, "application/xml", message_id, replayed=True)
+        if isinstance(findings, str):
+            findings = json.loads(findings)
+        if response == 200:
+            outcome = _receipt(message_id, status, message_type, original_id)
         else:
-            status = row.response_status or 500
             outcome = problem(
-                status,
-                row.problem or "rejected",
+                response or 500,
+                kind or "rejected",
                 "message was not accepted",
                 "this message was received before; this is the stored answer",
-                message_id=row.id,
-                findings=row.findings,
+                message_id=message_id,
+                findings=findings,
             )
         outcome.replayed = True
         return outcome
+
+
+def _verdict(findings: list[Finding], ctx: Context) -> str:
+    if not findings:
+        return "accepted"
+    return "partially_accepted" if ctx.granted_any else "rejected"
 
 
 def _run(rules: list[Rule], msg: Any, ctx: Context, line: Any = None) -> list[Finding]:
@@ -601,14 +627,16 @@ def _run(rules: list[Rule], msg: Any, ctx: Context, line: Any = None) -> list[Fi
     return found
 
 
-def _receipt(row: db.Message) -> Outcome:
+def _receipt(
+    message_id: int, status: str, message_type: str | None, original_id: int | None
+) -> Outcome:
     body = {
-        "status": row.status,
-        "message_id": row.id,
-        "message": row.message_type,
-        "answers": row.original_id,
+        "status": status,
+        "message_id": message_id,
+        "message": message_type,
+        "answers": original_id,
     }
-    return Outcome(200, json.dumps(body).encode(), "application/json", row.id)
+    return Outcome(200, json.dumps(body).encode(), "application/json", message_id)
 
 
 def _other(party: str) -> str:
@@ -619,19 +647,25 @@ def _plays(role: str, party: str) -> bool:
     return role == MUNICIPALITY if party == "gemeente" else role in PROVIDER_ROLES
 
 
-def _describe(row: db.Message, report: Report) -> None:
-    """Record what kind of message this is, for operators; read leniently when invalid."""
+def _describe(report: Report) -> dict[str, Any]:
+    """What kind of message this is, for operators; read leniently when invalid."""
     mt = report.message_type
-    row.message_type = mt.name if mt is not None else None
+    values: dict[str, Any] = {"message_type": mt.name if mt is not None else None}
     if report.message is not None:
         h = report.message.Header
-        row.sender_code, row.receiver_code = h.Afzender, h.Ontvanger
-        row.identificatie = h.BerichtIdentificatie.Identificatie
-        row.dagtekening = h.BerichtIdentificatie.Dagtekening
+        values.update(
+            sender_code=h.Afzender,
+            receiver_code=h.Ontvanger,
+            identificatie=h.BerichtIdentificatie.Identificatie,
+            dagtekening=h.BerichtIdentificatie.Dagtekening,
+        )
     elif report.root is not None:
-        row.sender_code = _text(report.root, "Afzender", 32)
-        row.receiver_code = _text(report.root, "Ontvanger", 32)
-        row.identificatie = _text(report.root, "Identificatie", 64)
+        values.update(
+            sender_code=_text(report.root, "Afzender", 32),
+            receiver_code=_text(report.root, "Ontvanger", 32),
+            identificatie=_text(report.root, "Identificatie", 64),
+        )
+    return values
 
 
 def _text(root: etree._Element, name: str, limit: int) -> str | None:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    ColumnElement,
     Date,
     DateTime,
     ForeignKey,
@@ -24,8 +25,14 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    and_,
+    not_,
+    or_,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from app.administration.records import WITHDRAWAL_REASONS, withdrawn
 
 
 def utcnow() -> datetime:
@@ -69,8 +76,13 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         UniqueConstraint("participant_id", "sha256", name="uq_messages_participant_sha256"),
-        Index("ix_messages_identification", "sender_code", "message_type", "identificatie"),
-        Index("ix_messages_status", "status", "received_at"),
+        # Only messages still being processed are looked up by status (to finish them).
+        Index(
+            "ix_messages_unfinished",
+            "received_at",
+            postgresql_where=text("status = 'received'"),
+            sqlite_where=text("status = 'received'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,18 +98,20 @@ class Message(Base):
     raw_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # received -> accepted | rejected; or unreadable, forbidden, failed
-    status: Mapped[str] = mapped_column(String(16), default="received")
+    # received -> accepted | partially_accepted (WMO323) | rejected; or unreadable, forbidden,
+    # failed
+    status: Mapped[str] = mapped_column(String(20), default="received")
     problem: Mapped[str | None] = mapped_column(String(32))
     response_status: Mapped[int | None] = mapped_column(Integer)  # HTTP status answered
     findings: Mapped[list[Any]] = mapped_column(JSON, default=list)
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), index=True)
     retour_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
-    original_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
+    original_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
 
 
 class IdentificatieClaim(Base):
-    """First use of a message identification per sender and message type (TR056)."""
+    """First use of a message identification per sender and message type (TR056); also
+    how a retour or declaration answer finds the message it answers."""
 
     __tablename__ = "identificatie_claims"
     __table_args__ = (UniqueConstraint("sender_code", "message_type", "identificatie"),)
@@ -149,12 +163,21 @@ class Toewijzing(_AllocationFields, Base):
 
     @property
     def deleted(self) -> bool:
-        """Withdrawn as if never sent: RedenWijziging 13 (or the old 01) with end == start."""
-        return self.einddatum == self.ingangsdatum and self.reden_wijziging in ("13", "01")
+        return withdrawn(self.ingangsdatum, self.einddatum, self.reden_wijziging)
 
-    def current_on(self, day: date) -> bool:
-        """Valid on or after ``day`` (the standard's 'actueel'), and not deleted."""
-        return not self.deleted and (self.einddatum is None or self.einddatum >= day)
+    @classmethod
+    def in_force_on(cls, day: date) -> ColumnElement[bool]:
+        """SQL: in force on ``day`` and not withdrawn (``records.withdrawn``)."""
+        return and_(
+            cls.ingangsdatum <= day,
+            or_(cls.einddatum.is_(None), cls.einddatum >= day),
+            not_(
+                and_(
+                    cls.einddatum == cls.ingangsdatum,
+                    cls.reden_wijziging.in_(WITHDRAWAL_REASONS),
+                )
+            ),
+        )
 
 
 class ToewijzingVersie(_AllocationFields, Base):
@@ -193,6 +216,7 @@ class Start(Base):
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
 
     stops: Mapped[list[Stop]] = relationship(back_populates="start", order_by="Stop.id")
+    toewijzing: Mapped[Toewijzing | None] = relationship()
 
 
 class Stop(Base):
@@ -227,6 +251,9 @@ class LeveringEvent(Base):
     stop_id: Mapped[int | None] = mapped_column(ForeignKey("stops.id"))
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    start: Mapped[Start] = relationship()
+    stop: Mapped[Stop | None] = relationship()
 
 
 class Verzoek(Base):
@@ -300,7 +327,8 @@ class Prestatie(Base):
 
     __tablename__ = "prestaties"
     __table_args__ = (
-        UniqueConstraint("provider_code", "referentienummer"),
+        # Not unique: a line repeating a ReferentieNummer is recorded too, refused (TR314).
+        Index("ix_prestaties_referentie", "provider_code", "referentienummer"),
         Index("ix_prestaties_allocation", "toewijzing_id", "status"),
     )
 

@@ -6,12 +6,18 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
+import time
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.administration.models import Participant
 from app.standard import gemeenten
+
+if TYPE_CHECKING:
+    from app.administration.db import Database
 
 MUNICIPALITY = "municipality"
 MAIN_CONTRACTOR = "main_contractor"
@@ -88,3 +94,27 @@ def authenticate(session: Session, key: str) -> Participant | None:
 
 def by_code(session: Session, code: str) -> Participant | None:
     return session.scalar(select(Participant).where(Participant.code == code))
+
+
+class Directory:
+    """Which participants exist, remembered for a short while: asked for every message."""
+
+    TTL = 30.0
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        self._known: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def active(self, code: str) -> bool:
+        with self._lock:
+            if self._known.get(code, 0.0) > time.monotonic():
+                return True
+        with self._db.read() as s:
+            found = s.scalar(
+                select(Participant.id).where(Participant.code == code, Participant.active)
+            )
+        if found is not None:
+            with self._lock:
+                self._known[code] = time.monotonic() + self.TTL
+        return found is not None

@@ -7,7 +7,7 @@ import calendar
 from datetime import date, timedelta
 from fractions import Fraction
 
-from app.administration import models as db
+from app.administration import records as rec
 
 MINUTE, HOUR = "01", "04"
 SUNDAY = 6
@@ -49,7 +49,7 @@ def sundays(begin: date, end: date) -> int:
     return 0 if first > end else (end - first).days // 7 + 1
 
 
-def _weeks(a: db.Toewijzing, begin: date, end: date, variant: str) -> int:
+def _weeks(a: rec.Allocation, begin: date, end: date, variant: str) -> int:
     if variant == "outputgericht":
         count = sundays(begin, end)
         # The allocation's last, broken week counts in the period holding its last Sunday.
@@ -63,7 +63,7 @@ def _weeks(a: db.Toewijzing, begin: date, end: date, variant: str) -> int:
     return weeks_touched(begin, end)
 
 
-def period_maximum(a: db.Toewijzing, begin: date, end: date, variant: str) -> Fraction | None:
+def period_maximum(a: rec.Allocation, begin: date, end: date, variant: str) -> Fraction | None:
     """Most that may be declared for a product period, in the allocation's unit."""
     if a.volume is None or a.frequentie is None:
         return None
@@ -86,7 +86,7 @@ def period_maximum(a: db.Toewijzing, begin: date, end: date, variant: str) -> Fr
     return None
 
 
-def allocation_maximum(a: db.Toewijzing, variant: str) -> Fraction | None:
+def allocation_maximum(a: rec.Allocation, variant: str) -> Fraction | None:
     """Most that may be declared over the whole allocation; None when open-ended."""
     if a.volume is None or a.frequentie is None:
         return None

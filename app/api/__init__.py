@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 
 from app import __version__
@@ -35,6 +36,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # A few threads per worker do the blocking work (database, parsing): more only
+        # contend for the interpreter lock and for database connections.
+        to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         yield
         if services is None:
             svc.close()

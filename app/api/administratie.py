@@ -13,6 +13,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from app.administration import models as db
+from app.administration import product_codes
 from app.api.deps import Caller, caller, services
 from app.api.pages import Page, page_params
 from app.api.problems import NotFound
@@ -352,10 +353,7 @@ def list_allocations(
     if provider_code:
         stmt = stmt.where(db.Toewijzing.provider_code == provider_code)
     if current_on is not None:
-        stmt = stmt.where(
-            db.Toewijzing.ingangsdatum <= current_on,
-            or_(db.Toewijzing.einddatum.is_(None), db.Toewijzing.einddatum >= current_on),
-        )
+        stmt = stmt.where(db.Toewijzing.in_force_on(current_on))
     with services(request).database.read() as s:
         rows = [
             AllocationOut.model_validate(a)
@@ -498,6 +496,26 @@ def list_requests(
     with services(request).database.read() as s:
         rows = [_request(s, v) for v in s.scalars(stmt.order_by(db.Verzoek.id).limit(limit))]
         return Page.of(rows, limit)
+
+
+class ProductCodeOut(BaseModel):
+    categorie: str
+    code: str
+    omschrijving: str
+
+
+@router.get(
+    "/productcodes",
+    response_model=list[ProductCodeOut],
+    summary="The product code list TR381 checks against",
+)
+def list_product_codes(
+    request: Request,
+    who: Annotated[Caller, Depends(caller)],
+    categorie: Annotated[str | None, Query(pattern=r"^[0-9]{2}$", examples=["02"])] = None,
+) -> list[ProductCodeOut]:
+    with services(request).database.read() as s:
+        return [ProductCodeOut(**vars(e)) for e in product_codes.listed(s, categorie)]
 
 
 @router.get("/declaraties", response_model=Page[DeclarationOut], summary="List declarations")

@@ -121,7 +121,10 @@ class MessageOut(BaseModel):
     receiver_code: str | None
     identificatie: str | None
     dagtekening: date | None
-    status: str = Field(description="received, accepted, rejected, unreadable, forbidden, sent")
+    status: str = Field(
+        description="received, accepted, partially_accepted (a WMO323 with some lines "
+        "refused), rejected, unreadable, forbidden, sent"
+    )
     received_at: datetime
     processed_at: datetime | None
     size: int

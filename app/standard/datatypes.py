@@ -98,7 +98,7 @@ _TYPES = (
     SimpleType("LDT_BerichtCode", "string", min_length=1, max_length=3, description="message code"),
     _number("LDT_BerichtSubversie", 99, "minor release number"),
     _number("LDT_BerichtVersie", 99, "major release number"),
-    _number("LDT_Budget", 99_999_999, "budget in whole euros"),
+    _number("LDT_Budget", 99_999_999, "budget in cents (1/100 of the currency)"),
     SimpleType(
         "LDT_BurgerServicenummer",
         "string",

@@ -5,17 +5,16 @@ others are granted."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from fractions import Fraction
 from typing import Any
 
-from app.administration import models as db
+from app.administration import records as rec
 from app.administration import volumes
 from app.administration.context import Context
 from app.rules.registry import Violation, at, rule
 from app.standard import messages as m
 
 
-def _allocation(line: m.Prestatie, ctx: Context) -> db.Toewijzing | None:
+def _allocation(line: m.Prestatie, ctx: Context) -> rec.Allocation | None:
     """The allocation a line declares on, when it is this provider's."""
     a = ctx.allocation(line.ToewijzingNummer)
     return a if a is not None and a.provider_code == ctx.provider_code else None
@@ -304,7 +303,7 @@ def tr389(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     for old in ctx.granted_lines(a.id):
         if (
             old.debet
-            and old.credited_by_id is None
+            and not old.credited
             and (old.periode_begin, old.periode_eind) == period
             and (old.product_categorie, old.product_code)
             == (line.ProductCategorie, line.ProductCode)
@@ -405,7 +404,8 @@ def tr346(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
         return
     amount = line.IngediendBedrag.Bedrag
     expected = line.GeleverdVolume * line.ProductTarief
-    hourly = round(Fraction(expected, 60)) if line.Eenheid == volumes.MINUTE else None
+    # Per IV081 an hourly tariff on minutes: volume x tariff / 60, to whole cents, half up.
+    hourly = (expected + 30) // 60 if line.Eenheid == volumes.MINUTE else None
     if amount != expected and amount != hourly:
         yield (
             at(line, "IngediendBedrag"),

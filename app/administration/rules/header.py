@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import select
-
-from app.administration import models as db
 from app.administration.context import Context
 from app.rules.registry import Violation, rule
 from app.standard import gemeenten
 
-OUTBOUND = ["WMO301", "WMO305", "WMO307", "WMO315", "WMO317", "WMO319", "WMO323"]
+# The rule texts list WMO325 too: a municipality's declaration answer is judged the same way.
+OUTBOUND = ["WMO301", "WMO305", "WMO307", "WMO315", "WMO317", "WMO319", "WMO323", "WMO325"]
 _IDENTIFICATIE = "/Bericht/Header/BerichtIdentificatie/Identificatie"
 
 
@@ -29,14 +27,8 @@ _IDENTIFICATIE = "/Bericht/Header/BerichtIdentificatie/Identificatie"
 )
 def tr056(msg: Any, ctx: Context) -> Iterator[Violation]:
     h = msg.Header
-    claim = ctx.session.scalar(
-        select(db.IdentificatieClaim).where(
-            db.IdentificatieClaim.sender_code == h.Afzender,
-            db.IdentificatieClaim.message_type == ctx.message_type.name,
-            db.IdentificatieClaim.identificatie == h.BerichtIdentificatie.Identificatie,
-        )
-    )
-    if claim is not None and claim.message_id != ctx.message_id:
+    # The pipeline claims the identification for the first message that uses it.
+    if ctx.claim_holder is not None and ctx.claim_holder != ctx.message_id:
         yield (
             _IDENTIFICATIE,
             (

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from app.administration import models as db
+from app.administration import records as rec
 from app.administration.context import Context
 from app.rules.registry import Violation, at, rule
 from app.standard import messages as m
@@ -22,13 +22,13 @@ def _product(line: Line) -> tuple[str | None, str | None]:
     return (line.Product.Categorie, line.Product.Code) if line.Product else (None, None)
 
 
-def _starts(line: Line, ctx: Context) -> list[db.Start]:
+def _starts(line: Line, ctx: Context) -> list[rec.Start]:
     if ctx.client is None:
         return []
     return ctx.starts(ctx.client.id, line.ToewijzingNummer)
 
 
-def matching_start(line: Line, ctx: Context, *, same_product: bool = True) -> db.Start | None:
+def matching_start(line: Line, ctx: Context, *, same_product: bool = True) -> rec.Start | None:
     """The start a line refers to: same allocation and Begindatum (and product)."""
     for start in _starts(line, ctx):
         if start.begindatum != line.Begindatum:
@@ -38,7 +38,7 @@ def matching_start(line: Line, ctx: Context, *, same_product: bool = True) -> db
     return None
 
 
-def live_stops(start: db.Start) -> list[db.Stop]:
+def live_stops(start: rec.Start) -> list[rec.Stop]:
     return [s for s in start.stops if s.deleted_by_id is None]
 
 
@@ -96,7 +96,7 @@ def tr063(msg: Any, line: Line, ctx: Context) -> Iterator[Violation]:
         yield at(line), "there is no earlier stop with this key to withdraw"
 
 
-def _matching_stop(line: m.StopProduct, start: db.Start) -> db.Stop | None:
+def _matching_stop(line: m.StopProduct, start: rec.Start) -> rec.Stop | None:
     for stop in live_stops(start):
         if (stop.reden_beeindiging, stop.einddatum) == (line.RedenBeeindiging, line.Einddatum):
             return stop
@@ -185,8 +185,10 @@ def tr069(msg: Any, line: m.StopProduct, ctx: Context) -> Iterator[Violation]:
     ["WMO307"],
     "9069",
     "a stop repeats the key elements of its start unchanged",
-    decision="The start is found by ToewijzingNummer and Begindatum; its Product and "
-    "ToewijzingIngangsdatum must then be repeated exactly.",
+    decision="The key elements are those the standard marks for StartProduct: "
+    "ToewijzingNummer, Product and Begindatum (with the client's BSN). The start is found by "
+    "ToewijzingNummer and Begindatum; its Product must then be repeated exactly. "
+    "ToewijzingIngangsdatum is not a key element and is not compared.",
     scope="administration",
     level="line",
 )
@@ -194,10 +196,8 @@ def tr382(msg: Any, line: m.StopProduct, ctx: Context) -> Iterator[Violation]:
     start = matching_start(line, ctx, same_product=False)
     if start is None:
         return
-    if (start.product_categorie, start.product_code) != _product(
-        line
-    ) or start.toewijzing_ingangsdatum != line.ToewijzingIngangsdatum:
-        yield at(line), "Product or ToewijzingIngangsdatum differs from the start it stops"
+    if (start.product_categorie, start.product_code) != _product(line):
+        yield at(line, "Product"), "the Product differs from the start it stops"
 
 
 @rule(

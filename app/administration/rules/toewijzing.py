@@ -80,7 +80,7 @@ def tr385(msg: Any, p: m.ToegewezenProduct, ctx: Context) -> Iterator[Violation]
     existing = ctx.allocation(p.ToewijzingNummer)
     if existing is None:
         return
-    if any(line.debet and line.credited_by_id is None for line in ctx.granted_lines(existing.id)):
+    if any(line.debet and not line.credited for line in ctx.granted_lines(existing.id)):
         yield (
             at(p, "RedenWijziging"),
             ("the allocation has granted declaration lines and cannot be deleted"),
@@ -92,7 +92,7 @@ def tr385(msg: Any, p: m.ToegewezenProduct, ctx: Context) -> Iterator[Violation]
     ["WMO301", "WMO305", "WMO307", "WMO315", "WMO317", "WMO323"],
     "S329",
     "a product code belongs to its product category in the product code list",
-    decision="Checked against the service's product code list (iwmo product-code); a "
+    decision="Checked against the service's product code list (iwmo product-codes import); a "
     "category without listed codes is not judged, for want of a list.",
     scope="external",
     level="line",

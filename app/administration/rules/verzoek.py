@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from app.administration import models as db
+from app.administration import records as rec
 from app.administration.context import Context
 from app.rules.registry import Violation, at, dagtekening, iter_pairs, rule
 from app.rules.technical import _periods_overlap, _same_care
@@ -78,7 +78,7 @@ def tr304(msg: Any, line: Any, ctx: Context) -> Iterator[Violation]:
         yield at(line), "this line belongs to another client"
 
 
-def _current(ctx: Context, day: date) -> dict[int, db.Toewijzing]:
+def _current(ctx: Context, day: date) -> dict[int, rec.Allocation]:
     return {a.nummer: a for a in ctx.allocations_of_client() if a.current_on(day)}
 
 
@@ -137,7 +137,7 @@ def tr351(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
             )
 
 
-def _changes(v: m.Verzoek, ctx: Context) -> Iterator[tuple[m.TeWijzigenProduct, db.Toewijzing]]:
+def _changes(v: m.Verzoek, ctx: Context) -> Iterator[tuple[m.TeWijzigenProduct, rec.Allocation]]:
     for p in v.TeWijzigenProducten:
         allocation = ctx.allocation(p.ToewijzingNummer)
         if (
@@ -199,7 +199,7 @@ def tr361(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
             yield at(later[0]), "overlaps another product of this request for the same product"
 
 
-def _product_of(a: db.Toewijzing) -> m.Product | None:
+def _product_of(a: rec.Allocation) -> m.Product | None:
     if a.product_categorie is None:
         return None
     return m.Product(Categorie=a.product_categorie, Code=a.product_code)
@@ -210,16 +210,19 @@ def _product_of(a: db.Toewijzing) -> m.Product | None:
     ["WMO317"],
     "9373",
     "a changed budget or total volume applies from the allocation's start",
+    decision="Following IV092 and IV093: a change to an allocation that has a budget or a "
+    "total within its period (Frequentie 6), or that sets one, always runs from the "
+    "allocation's Ingangsdatum; a change of the end date alone does not count.",
     scope="administration",
     level="line",
 )
 def tr373(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     for p, a in _changes(v, ctx):
         budget_changed = p.Budget is not None and p.Budget != a.budget
+        omvang = (p.Omvang.Volume, p.Omvang.Eenheid, p.Omvang.Frequentie) if p.Omvang else None
+        total_involved = a.frequentie == "6" or (omvang is not None and omvang[2] == "6")
         total_changed = (
-            p.Omvang is not None
-            and p.Omvang.Frequentie == "6"
-            and (p.Omvang.Volume, p.Omvang.Eenheid) != (a.volume, a.eenheid)
+            total_involved and omvang is not None and omvang != (a.volume, a.eenheid, a.frequentie)
         )
         if (budget_changed or total_changed) and p.GewensteIngangsdatum != a.ingangsdatum:
             yield (
@@ -231,7 +234,7 @@ def tr373(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
             )
 
 
-def _runs_past_2020(p: m.TeWijzigenProduct, a: db.Toewijzing) -> bool:
+def _runs_past_2020(p: m.TeWijzigenProduct, a: rec.Allocation) -> bool:
     end = p.Einddatum or a.einddatum
     return end is None or end > _CUT_OFF
 

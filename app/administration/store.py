@@ -1,0 +1,196 @@
+"""Plain SQL for the ingest pipeline, on the DBAPI connection itself.
+
+The ORM (``models``) defines the schema and serves the read API; the hot path of ingest
+talks SQL directly because SQLAlchemy's per-statement overhead would otherwise cost more
+than the database work itself (measured: 0.25-0.5 ms CPU per statement against 0.1 ms with
+the driver alone). SQL here is written once for SQLite and PostgreSQL: ``?`` placeholders,
+``ON CONFLICT ... RETURNING``; the few differences (FOR UPDATE, value formats) are handled
+by ``Tx``.
+"""
+
+from __future__ import annotations
+
+import json
+import typing
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import fields
+from datetime import date, datetime, time
+from functools import cache
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine
+
+from app.administration import records as r
+
+R = TypeVar("R", bound=r.Record)
+
+
+class Tx:
+    """One transaction on one connection."""
+
+    def __init__(self, cursor: Any, sqlite: bool) -> None:
+        self._cur = cursor
+        self.sqlite = sqlite
+        self._json: Any = None
+        if not sqlite:
+            from psycopg.types.json import Json
+
+            self._json = Json
+
+    def sql(self, text: str) -> str:
+        return _sqlite_sql(text) if self.sqlite else _pg_sql(text)
+
+    def _value(self, value: Any) -> Any:
+        if self.sqlite:
+            if isinstance(value, datetime):
+                return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+            if isinstance(value, time):
+                return value.strftime("%H:%M:%S.%f")
+            if isinstance(value, date):
+                return value.isoformat()
+            if isinstance(value, dict | list):
+                return json.dumps(value)
+            return value
+        if isinstance(value, dict | list):
+            return self._json(value)
+        return value
+
+    def execute(self, text: str, params: Sequence[Any] = ()) -> Any:
+        return self._cur.execute(self.sql(text), [self._value(p) for p in params])
+
+    def one(self, text: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        row = self.execute(text, params).fetchone()
+        return tuple(row) if row is not None else None
+
+    def scalar(self, text: str, params: Sequence[Any] = ()) -> Any:
+        row = self.one(text, params)
+        return row[0] if row is not None else None
+
+    def all(self, text: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.execute(text, params).fetchall()]
+
+    # --- records ------------------------------------------------------------------------
+
+    def load(
+        self,
+        cls: type[R],
+        table: str,
+        where: str,
+        params: Sequence[Any] = (),
+        order: str = "id",
+        limit: int | None = None,
+    ) -> list[R]:
+        columns = _columns(cls)
+        tail = f" LIMIT {int(limit)}" if limit is not None else ""
+        rows = self.all(
+            f"SELECT id, {', '.join(columns)} FROM {table} WHERE {where} ORDER BY {order}{tail}",
+            params,
+        )
+        return [self._record(cls, columns, row) for row in rows]
+
+    def _record(self, cls: type[R], columns: tuple[str, ...], row: tuple[Any, ...]) -> R:
+        values = dict(zip(("id", *columns), row, strict=True))
+        if self.sqlite:
+            for name, convert in _readers(cls).items():
+                if values.get(name) is not None:
+                    values[name] = convert(values[name])
+        return cls(**values)
+
+    def insert(self, table: str, values: dict[str, Any]) -> int:
+        names = list(values)
+        marks = ", ".join("?" for _ in names)
+        new_id = self.scalar(
+            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks}) RETURNING id",
+            list(values.values()),
+        )
+        return int(new_id)
+
+    def update(self, table: str, id_: int, values: dict[str, Any]) -> None:
+        sets = ", ".join(f"{k} = ?" for k in values)
+        self.execute(f"UPDATE {table} SET {sets} WHERE id = ?", [*values.values(), id_])
+
+    def lock(self, text: str) -> str:
+        """SQL with FOR UPDATE where the database has row locks (SQLite locks it all)."""
+        return text if self.sqlite else f"{text} FOR UPDATE"
+
+
+@cache
+def _pg_sql(text: str) -> str:
+    return text.replace("%", "%%").replace("?", "%s")
+
+
+@cache
+def _sqlite_sql(text: str) -> str:
+    return text
+
+
+_SKIP = {"id", "dirty", "stops", "allocation", "lines", "declaration", "credited_by"}
+
+
+_COLUMNS: dict[type, tuple[str, ...]] = {}
+_READERS: dict[type, dict[str, Any]] = {}
+
+
+def _columns(cls: type) -> tuple[str, ...]:
+    found = _COLUMNS.get(cls)
+    if found is None:
+        found = _COLUMNS[cls] = tuple(f.name for f in fields(cls) if f.name not in _SKIP)
+    return found
+
+
+def _readers(cls: type) -> dict[str, Any]:
+    """Converters for values SQLite returns as text."""
+    found = _READERS.get(cls)
+    if found is None:
+        found = _READERS[cls] = _find_readers(cls)
+    return found
+
+
+def _find_readers(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    readers: dict[str, Any] = {}
+    for name in _columns(cls):
+        hint = hints[name]
+        kinds = set(typing.get_args(hint)) or {hint}
+        if datetime in kinds:
+            readers[name] = datetime.fromisoformat
+        elif date in kinds:
+            readers[name] = date.fromisoformat
+        elif time in kinds:
+            readers[name] = time.fromisoformat
+        elif typing.get_origin(hint) in (dict, list) or hint in (dict, list):
+            readers[name] = lambda v: json.loads(v) if isinstance(v, str) else v
+    return readers
+
+
+def values_of(record: r.Record, *names: str) -> dict[str, Any]:
+    return {n: getattr(record, n) for n in (names or _columns(type(record)))}
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sqlite = engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """One transaction: committed when the block ends, rolled back on any error.
+        On SQLite it begins IMMEDIATE, so writers queue instead of failing."""
+        conn = self.engine.raw_connection()
+        try:
+            cursor = conn.cursor()
+            if self.sqlite:
+                cursor.execute("BEGIN IMMEDIATE")
+            tx = Tx(cursor, self.sqlite)
+            try:
+                yield tx
+            except BaseException:
+                conn.rollback()
+                raise
+            if self.sqlite:
+                cursor.execute("COMMIT")
+            else:
+                conn.commit()
+        finally:
+            conn.close()
