@@ -1,5 +1,7 @@
 # iwmo-hub service image. Build: docker build -t iwmo-hub .
-# Run:  docker run -p 8000:8000 -e IWMO_DATABASE_URL=postgresql+psycopg://... iwmo-hub
+# Run:  docker run -p 8000:8000 -e IWMO_DATABASE_URL=postgresql+psycopg://... \
+#         -e IWMO_SECRET_KEY=<iwmo new-secret-key> iwmo-hub
+# The container brings the database schema up to date (iwmo db upgrade) before serving.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -18,6 +20,8 @@ RUN mkdir app && touch app/__init__.py \
 
 COPY app ./app
 COPY schemas ./schemas
+COPY migrations ./migrations
+COPY alembic.ini ./
 # Editable install keeps schemas/ next to the code, where the service looks for it.
 RUN pip install --no-deps -e . \
     && useradd --system --home-dir /srv/iwmo --shell /usr/sbin/nologin iwmo \
@@ -28,4 +32,4 @@ ENV IWMO_DATABASE_URL=sqlite:////srv/iwmo/var/iwmo.db
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
     CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status == 200 else 1)"
-CMD ["iwmo", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]
+CMD ["sh", "-c", "iwmo db upgrade && exec iwmo serve --host 0.0.0.0 --port 8000 --workers 2"]

@@ -98,6 +98,11 @@ def _build() -> argparse.ArgumentParser:
     pls.add_argument("--categorie", help="only this ProductCategorie, e.g. 02")
     pls.set_defaults(func=_product_codes_list)
 
+    k = sub.add_parser(
+        "new-secret-key", help="print a new random IWMO_SECRET_KEY (base64 of 32 bytes)"
+    )
+    k.set_defaults(func=_new_secret_key)
+
     r = sub.add_parser("serve", help="run the HTTP service")
     r.add_argument("--host", default="127.0.0.1")
     r.add_argument("--port", type=int, default=8000)
@@ -320,6 +325,13 @@ def _product_codes_list(args: argparse.Namespace) -> int:
     with database.read() as s:
         for e in product_codes.listed(s, args.categorie):
             out.writerow([e.categorie, e.code, e.omschrijving])
+    return EXIT_OK
+
+
+def _new_secret_key(args: argparse.Namespace) -> int:
+    from app.administration.crypto import new_key
+
+    print(new_key())
     return EXIT_OK
 
 

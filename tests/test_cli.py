@@ -119,3 +119,13 @@ def test_readme_documents_every_rule() -> None:
     for code, r in REGISTRY.items():
         assert f"| {code} |" in readme, f"README lacks rule {code}: run iwmo rules --markdown"
         assert r.summary in readme, f"README's line for {code} is stale"
+
+
+def test_new_secret_key_is_base64_of_32_random_bytes(capsys) -> None:
+    import base64
+
+    code, first, _ = run(capsys, "new-secret-key")
+    _, second, _ = run(capsys, "new-secret-key")
+    assert code == 0
+    assert len(base64.b64decode(first[0], validate=True)) == 32
+    assert first != second
