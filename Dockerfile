@@ -21,6 +21,7 @@ RUN mkdir app && touch app/__init__.py \
 COPY app ./app
 COPY schemas ./schemas
 COPY migrations ./migrations
+COPY regions ./regions
 COPY alembic.ini ./
 # Editable install keeps schemas/ next to the code, where the service looks for it.
 RUN pip install --no-deps -e . \

@@ -98,6 +98,25 @@ def _build() -> argparse.ArgumentParser:
     pls.add_argument("--categorie", help="only this ProductCategorie, e.g. 02")
     pls.set_defaults(func=_product_codes_list)
 
+    ct = sub.add_parser("contract", help="contracts and function catalogues")
+    ctsub = ct.add_subparsers(dest="contract_command", required=True, parser_class=_Parser)
+    cload = ctsub.add_parser(
+        "load",
+        help="load participants, catalogues and contracts from a TOML or JSON file",
+        description="Check the whole file, then load it in one transaction: a file with any "
+        "problem changes nothing (exit 2, every problem on stderr). A loaded catalogue "
+        "version never changes; contracts are created or replaced by key. Running services "
+        "see the change within 30 seconds.",
+    )
+    cload.add_argument("file", type=Path, metavar="FILE", help="a .toml or .json file")
+    cload.add_argument("--dry-run", action="store_true", help="check and report, but write nothing")
+    cload.set_defaults(func=_contract_load)
+    cls = ctsub.add_parser("list", help="one line per contract")
+    cls.set_defaults(func=_contract_list)
+    cshow = ctsub.add_parser("show", help="print a contract as JSON, in the file format")
+    cshow.add_argument("key", metavar="KEY")
+    cshow.set_defaults(func=_contract_show)
+
     k = sub.add_parser(
         "new-secret-key", help="print a new random IWMO_SECRET_KEY (base64 of 32 bytes)"
     )
@@ -325,6 +344,76 @@ def _product_codes_list(args: argparse.Namespace) -> int:
     with database.read() as s:
         for e in product_codes.listed(s, args.categorie):
             out.writerow([e.categorie, e.code, e.omschrijving])
+    return EXIT_OK
+
+
+def _contract_load(args: argparse.Namespace) -> int:
+    from app.administration.db import Database
+    from app.routing import config
+
+    try:
+        data = config.parse_file(args.file)
+    except config.ConfigError as exc:
+        print(f"iwmo: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    database = Database(Settings.from_env().database_url)
+    try:
+        if args.dry_run:
+            with database.read() as s:
+                report = config.load(s, data, dry_run=True)
+        else:
+            with database.write() as s:
+                report = config.load(s, data)
+    except config.ConfigError as exc:
+        count = len(exc.problems)
+        print(
+            f"iwmo: {args.file}: {count} problem{'s' if count != 1 else ''}; nothing was loaded",
+            file=sys.stderr,
+        )
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    for line in report.summary():
+        print(line, file=sys.stderr)
+    return EXIT_OK
+
+
+def _contract_list(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from app.administration.db import Database
+    from app.routing.models import Contract
+
+    database = Database(Settings.from_env().database_url)
+    with database.read() as s:
+        contracts = s.scalars(
+            select(Contract).options(selectinload(Contract.municipalities)).order_by(Contract.key)
+        )
+        for c in contracts:
+            period = f"{c.begindatum}..{c.einddatum or ''}"
+            municipalities = ",".join(sorted(m.municipality_code for m in c.municipalities))
+            print(
+                f"{c.key:<32} {c.variant:<18} {period:<22} {c.main_contractor_code:<8} "
+                f"{municipalities}"
+            )
+    return EXIT_OK
+
+
+def _contract_show(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from app.administration.db import Database
+    from app.routing import config
+    from app.routing.models import Contract
+
+    database = Database(Settings.from_env().database_url)
+    with database.read() as s:
+        contract = s.scalar(select(Contract).where(Contract.key == args.key))
+        if contract is None:
+            print(f"iwmo: no contract {args.key}", file=sys.stderr)
+            return EXIT_USAGE
+        print(json.dumps(config.contract_as_dict(contract), indent=2, ensure_ascii=False))
     return EXIT_OK
 
 

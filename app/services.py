@@ -9,6 +9,7 @@ from app.administration.crypto import Vault, vault_from
 from app.administration.db import Database
 from app.administration.ingest import Ingest
 from app.config import Settings
+from app.routing.directory import ContractDirectory
 from app.validation import Validator
 
 
@@ -19,14 +20,23 @@ class Services:
     vault: Vault
     validator: Validator
     ingest: Ingest
+    contracts: ContractDirectory
 
     @classmethod
     def build(cls, settings: Settings, *, clock: object = None) -> Services:
         database = Database(settings.database_url)
         vault = vault_from(settings)
         validator = Validator(settings)
-        ingest = Ingest(database, vault, validator, clock=clock if callable(clock) else date.today)
-        return cls(settings, database, vault, validator, ingest)
+        contracts = ContractDirectory(database)
+        ingest = Ingest(
+            database,
+            vault,
+            validator,
+            clock=clock if callable(clock) else date.today,
+            contracts=contracts,
+            delegation_numbers=settings.delegation_numbers,
+        )
+        return cls(settings, database, vault, validator, ingest, contracts)
 
     def close(self) -> None:
         self.database.dispose()

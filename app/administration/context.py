@@ -19,6 +19,8 @@ from typing import Any
 from app.administration import records as r
 from app.administration.crypto import Vault
 from app.administration.store import Tx
+from app.routing.directory import ContractDirectory
+from app.routing.mailbox import Delivery
 from app.standard.catalogue import MessageType
 
 EXECUTION_VARIANTS = ("taakgericht", "inspanningsgericht", "outputgericht")
@@ -74,6 +76,8 @@ class Context:
     sha256: str = ""
     claim_holder: int | None = None  # the message that first used this identification
     writes: list[Write] = field(default_factory=list)  # queued, in order
+    # Mailbox items to put in when the message is accepted (routing).
+    deliveries: list[Delivery] = field(default_factory=list)
     _clients: dict[str, r.Client | None] = field(default_factory=dict)
     _allocations: dict[int, r.Allocation | None] = field(default_factory=dict)
     _client_allocations: list[r.Allocation] | None = None
@@ -83,9 +87,13 @@ class Context:
     _line_ids: dict[int, r.Line] = field(default_factory=dict)
     _granted_now: list[r.Line] = field(default_factory=list)
     code_list: ProductCodeList = field(default_factory=lambda: ProductCodeList(ttl=0))
+    contracts: ContractDirectory | None = None
 
     def write(self, action: Write) -> None:
         self.writes.append(action)
+
+    def deliver(self, delivery: Delivery) -> None:
+        self.deliveries.append(delivery)
 
     def flush(self) -> None:
         for action in self.writes:
@@ -147,8 +155,23 @@ class Context:
 
     def variant(self) -> str:
         """The execution variant agreed between this municipality and provider. Without a
-        contract the standard's default, effort-based, applies."""
+        contract the standard's default, effort-based, applies; so it does for a
+        subcontractor, which works under the allocations the service issues it."""
+        if self.contracts is not None:
+            for c in self.contracts.between(self.municipality_code, self.provider_code, self.today):
+                if c.main_contractor == self.provider_code:
+                    return c.variant
         return "inspanningsgericht"
+
+    def contract_tariff(self, product_code: str, day: date) -> int | None:
+        """The contractual tariff (cents a unit) of a product between these parties on
+        ``day``, when a contract names one (TR418)."""
+        if self.contracts is None:
+            return None
+        for c in self.contracts.between(self.municipality_code, self.provider_code, day):
+            if product_code in c.product_tariffs:
+                return c.product_tariffs[product_code]
+        return None
 
     # --- deliveries -------------------------------------------------------------------------
 

@@ -29,6 +29,11 @@ _VERSION = b"\x01"
 _NONCE = 12
 
 
+# What a ciphertext is for (bound into it as associated data): one cannot pass for another.
+RAW = b"message"  # a raw message, as received or composed
+BSN = b"bsn"
+
+
 class SecretKeyError(ValueError):
     """The secret key is missing or malformed."""
 

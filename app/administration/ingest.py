@@ -25,21 +25,22 @@ from app import retour
 from app.administration import records as rec
 from app.administration import rules as _admin_rules  # noqa: F401  (registers the rules)
 from app.administration.context import Context, ProductCodeList
-from app.administration.crypto import Vault
+from app.administration.crypto import BSN, RAW, Vault
 from app.administration.db import Database
 from app.administration.handlers import HANDLERS
 from app.administration.participants import MUNICIPALITY, PROVIDER_ROLES, Directory
 from app.administration.store import Store, Tx
 from app.findings import Finding
+from app.routing import mailbox
+from app.routing.directory import ContractDirectory
+from app.routing.mailbox import COPY, Delivery
+from app.routing.router import Composed, Router
 from app.rules.registry import REGISTRY, Rule
 from app.standard import catalogue, codec
 from app.standard.catalogue import MessageType
 from app.validation import Report, Validator
 
 log = logging.getLogger(__name__)
-
-RAW = b"message"
-BSN = b"bsn"
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,8 @@ class Ingest:
         vault: Vault,
         validator: Validator,
         clock: Callable[[], date] = date.today,
+        contracts: ContractDirectory | None = None,
+        delegation_numbers: tuple[int, int] = (900_000_000, 999_999_999),
     ) -> None:
         self.db = database
         self.store = Store(database.engine)
@@ -136,6 +139,8 @@ class Ingest:
         self.clock = clock
         self.participants = Directory(database)
         self.product_codes = ProductCodeList()
+        self.contracts = contracts if contracts is not None else ContractDirectory(database)
+        self.router = Router(self, self.contracts, delegation_numbers)
 
     # --- entry point ------------------------------------------------------------------------
 
@@ -314,7 +319,7 @@ class Ingest:
         ctx.claim_holder = self._claim(tx, mt, msg, message_id)
         findings = list(report.findings)
         if not findings:
-            findings = self._judge(mt, msg, ctx)
+            findings = self._judge_and_route(tx, mt, msg, ctx)
         answer = (
             retour.declaratie_antwoord(msg, findings, dagtekening=ctx.today)
             if mt.name == "WMO323"
@@ -337,15 +342,64 @@ class Ingest:
             message_id,
             {
                 **_describe(report),
-                "client_id": ctx.client.id if ctx.client is not None else None,
-                "status": _verdict(findings, ctx),
-                "findings": [f.as_json() for f in findings],
+                **_judged(findings, ctx),
                 "retour_id": out_id,
                 "response_status": 200,
-                "processed_at": _now(),
             },
         )
+        if ctx.deliveries and mt.name == "WMO323":
+            # The municipality also sees what the service answered the provider.
+            ctx.deliver(Delivery(ctx.municipality_code, out_id, COPY, "the service's verdict"))
+        mailbox.deliver(tx, ctx.deliveries)
         return body
+
+    def _judge_and_route(self, tx: Tx, mt: MessageType, msg: Any, ctx: Context) -> list[Finding]:
+        """Judge and apply a message, then route it (``app.routing.router``)."""
+        findings = self.router.precheck(tx, ctx, mt, msg)
+        if findings:
+            return findings
+        plan = self.router.relay_plan(tx, ctx, mt, msg)
+        if plan:
+            tx.execute("SAVEPOINT relay")
+        findings = self._judge(mt, msg, ctx)
+        if plan and not findings:
+            findings = self.router.relay(tx, ctx, msg, ctx.message_id, plan)
+            if findings:
+                # The relay was refused: so is the subcontractor's message, as if never applied.
+                tx.execute("ROLLBACK TO SAVEPOINT relay")
+                ctx.deliveries.clear()
+                return findings
+        if not findings or ctx.granted_any:
+            self.router.after(tx, ctx, mt, msg, ctx.message_id, relayed=bool(plan))
+        return findings
+
+    def judge_composed(self, tx: Tx, msg: Any) -> Composed:
+        """Judge and apply, in the caller's transaction, a message the service composed
+        itself (a delegation's 301, a relay), as if its Afzender had sent it. It is stored
+        like a received message, but as produced by the service (direction ``out``)."""
+        body = codec.to_bytes(msg)
+        report = self.validator.check(body)
+        if not report.clean:
+            # The service writes these messages itself: a finding here is a fault in the
+            # service or its configuration, not in anyone's input.
+            raise ComposeError(mt_name(msg), [f.as_json() for f in report.findings])
+        mt = report.message_type
+        assert mt is not None
+        message_id = self._store_out(tx, msg, body, None, status="received")
+        sha = hashlib.sha256(body).hexdigest()
+        ctx = self._context(tx, mt, msg, message_id, sha)
+        ctx.claim_holder = self._claim(tx, mt, msg, message_id)
+        findings = self._judge(mt, msg, ctx)
+        tx.update("messages", message_id, _judged(findings, ctx))
+        return Composed(message_id, findings, ctx)
+
+    def store_composed(self, tx: Tx, msg: Any, body: bytes, *, client_id: int | None = None) -> int:
+        """Store a message the service composed but does not judge (a relay sent again),
+        claiming its identification so that its retour finds it."""
+        message_id = self._store_out(tx, msg, body, None, status="sent")
+        tx.update("messages", message_id, {"client_id": client_id})
+        self._claim(tx, catalogue.of(msg), msg, message_id)
+        return message_id
 
     def _answer(self, message_id: int, sha: str, report: Report) -> Outcome:
         """A retour message or a declaration answer: no answer of its own."""
@@ -408,6 +462,8 @@ class Ingest:
                 "processed_at": _now(),
             },
         )
+        if not findings:
+            mailbox.deliver(tx, self.router.on_answer(tx, mt, msg, message_id, original_id))
         return outcome
 
     # --- judging and applying ------------------------------------------------------------------
@@ -451,6 +507,7 @@ class Ingest:
             provider_code=aanbieder,
             sha256=sha,
             code_list=self.product_codes,
+            contracts=self.contracts,
         )
         if mt.name in ("WMO323", "WMO325"):
             # One provider's declarations are judged one at a time: line numbers and
@@ -552,10 +609,19 @@ class Ingest:
         )
         return int(found) if found is not None else None
 
-    def _store_out(self, tx: Tx, message: Any, body: bytes, original_id: int) -> int:
+    def _store_out(
+        self,
+        tx: Tx,
+        message: Any,
+        body: bytes,
+        original_id: int | None,
+        *,
+        status: str = "sent",
+    ) -> int:
         mt = catalogue.of(message)
         h = message.Header
-        answer = mt.name == "WMO325"
+        # A retour is known by its own identification; other messages by their header's.
+        own = not mt.is_retour or mt.name == "WMO325"
         return tx.insert(
             "messages",
             {
@@ -564,15 +630,13 @@ class Ingest:
                 "sender_code": h.Afzender,
                 "receiver_code": h.Ontvanger,
                 "identificatie": h.BerichtIdentificatie.Identificatie
-                if answer
+                if own
                 else h.IdentificatieRetour,
-                "dagtekening": h.BerichtIdentificatie.Dagtekening
-                if answer
-                else h.DagtekeningRetour,
+                "dagtekening": h.BerichtIdentificatie.Dagtekening if own else h.DagtekeningRetour,
                 "sha256": hashlib.sha256(body).hexdigest(),
                 "size": len(body),
                 "raw_encrypted": self.vault.encrypt(body, RAW),
-                "status": "sent",
+                "status": status,
                 "findings": [],
                 "original_id": original_id,
                 "received_at": _now(),
@@ -610,6 +674,28 @@ class Ingest:
             )
         outcome.replayed = True
         return outcome
+
+
+class ComposeError(RuntimeError):
+    """A message the service composed fails its own schema or message rules."""
+
+    def __init__(self, message_type: str, findings: list[dict[str, Any]]) -> None:
+        super().__init__(f"the service composed an invalid {message_type}: {findings}")
+        self.findings = findings
+
+
+def mt_name(msg: Any) -> str:
+    return catalogue.of(msg).name
+
+
+def _judged(findings: list[Finding], ctx: Context) -> dict[str, Any]:
+    """What a judged message's row records."""
+    return {
+        "client_id": ctx.client.id if ctx.client is not None else None,
+        "status": _verdict(findings, ctx),
+        "findings": [f.as_json() for f in findings],
+        "processed_at": _now(),
+    }
 
 
 def _verdict(findings: list[Finding], ctx: Context) -> str:

@@ -369,3 +369,7 @@ class ProductCode(Base):
     categorie: Mapped[str] = mapped_column(String(2))
     code: Mapped[str] = mapped_column(String(5))
     omschrijving: Mapped[str] = mapped_column(Text, default="")
+
+
+# The routing tables share this metadata (migrations and tests see every table through it).
+from app.routing import models as _routing_models  # noqa: E402, F401

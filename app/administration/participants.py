@@ -118,3 +118,8 @@ class Directory:
             with self._lock:
                 self._known[code] = time.monotonic() + self.TTL
         return found is not None
+
+    def forget(self) -> None:
+        """Ask the database again next time (after a participant was deactivated)."""
+        with self._lock:
+            self._known.clear()

@@ -9,7 +9,17 @@ from anyio import to_thread
 from fastapi import FastAPI
 
 from app import __version__
-from app.api import administratie, berichten, health, problems, validate
+from app.api import (
+    administratie,
+    berichten,
+    health,
+    mailbox,
+    management,
+    problems,
+    reports,
+    routing,
+    validate,
+)
 from app.api.deps import _KeyCache
 from app.config import Settings
 from app.services import Services
@@ -23,6 +33,11 @@ Authenticate every call with your participant's API key: `Authorization: Bearer 
 * `POST /v1/berichten` sends an iWmo message (XML); the answer is its retour message.
 * `/v1/berichten`, `/v1/clienten`, `/v1/toewijzingen`, `/v1/leveringen`, `/v1/verzoeken` and
   `/v1/declaraties` read the administration: each party sees what concerns it.
+* `/v1/mailbox` holds what is addressed to you: fetch, then acknowledge.
+* `/v1/decisions`, `/v1/delegations` and `/v1/relays`: generic decisions, functions a main
+  contractor delegates to subcontractors, and their starts and stops relayed to the
+  municipality at function level.
+* `/v1/reports/deployment`: which subcontractor delivers what.
 * `POST /v1/validate` checks a message without storing it.
 * `/healthz` says the process is up; `/readyz` that schemas and database are available.
 
@@ -60,4 +75,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(berichten.router, prefix="/v1")
     app.include_router(administratie.router, prefix="/v1")
     app.include_router(validate.router, prefix="/v1")
+    app.include_router(mailbox.router, prefix="/v1")
+    app.include_router(routing.router, prefix="/v1")
+    app.include_router(management.router, prefix="/v1")
+    app.include_router(reports.router, prefix="/v1")
     return app

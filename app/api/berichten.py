@@ -8,13 +8,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 
 from app.administration import models as db
-from app.administration.ingest import RAW, Sender
+from app.administration.crypto import RAW
+from app.administration.ingest import Sender
 from app.api.deps import Caller, Forbidden, caller, services
 from app.api.pages import Page, page_params
 from app.api.problems import NotFound
+from app.routing.models import MailboxItem
 
 router = APIRouter(tags=["messages"])
 
@@ -169,13 +171,18 @@ class MessageOut(BaseModel):
 
 
 def visible(who: Caller) -> Any:
-    """Messages a caller may see: its own, sent or received; operators see all."""
+    """Messages a caller may see: its own, sent or received, and what was put in its
+    mailbox; operators see all."""
     if who.operator:
         return True
     return or_(
         db.Message.sender_code == who.code,
         db.Message.receiver_code == who.code,
         db.Message.participant_id == who.id,
+        # What the service put in your mailbox concerns you (a relay's original, a copy).
+        exists().where(
+            MailboxItem.message_id == db.Message.id, MailboxItem.recipient_code == who.code
+        ),
     )
 
 

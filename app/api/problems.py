@@ -25,6 +25,19 @@ class NotFound(Exception):
         self.what = what
 
 
+class Refused(Exception):
+    """A request the service understood but will not carry out (409 for a conflict with
+    what exists, 422 for a request that cannot be right). ``extra`` goes into the body."""
+
+    def __init__(self, status: int, kind: str, title: str, detail: str = "", **extra: Any):
+        super().__init__(detail or title)
+        self.status = status
+        self.kind = kind
+        self.title = title
+        self.detail = detail
+        self.extra = extra
+
+
 def problem_response(
     status: int,
     kind: str,
@@ -58,6 +71,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
         return problem_response(404, "not_found", "not found", exc.what)
+
+    @app.exception_handler(Refused)
+    async def _refused(request: Request, exc: Refused) -> JSONResponse:
+        return problem_response(exc.status, exc.kind, exc.title, exc.detail, **exc.extra)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:

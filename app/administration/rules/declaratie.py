@@ -413,6 +413,30 @@ def tr346(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
         )
 
 
+@rule(
+    "TR418",
+    ["WMO323"],
+    "0611",
+    "the ProductTarief is the contract's tariff for the product code",
+    decision="Checked where a contract between the municipality and the provider (as main "
+    "contractor or subcontractor), running on the first day of the product period, names a "
+    "tariff for the code (product_tariffs); elsewhere there is no contract tariff to check "
+    "against. A line without ProductTarief (amounts in euros) is not judged.",
+    scope="external",
+    level="line",
+)
+def tr418(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
+    if line.ProductTarief is None:
+        return
+    agreed = ctx.contract_tariff(line.ProductCode, line.ProductPeriode.Begindatum)
+    if agreed is not None and agreed != line.ProductTarief:
+        yield (
+            at(line, "ProductTarief"),
+            f"the contract's tariff for {line.ProductCode} is {agreed} cents, not "
+            f"{line.ProductTarief}",
+        )
+
+
 # --- declaration answers (325) -------------------------------------------------------------
 
 

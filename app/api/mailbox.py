@@ -1,0 +1,159 @@
+"""Mailboxes: every participant fetches what is addressed to it, oldest first.
+
+Page with ``after`` (the last ``id`` you processed) and acknowledge each item once it is
+safely yours; unacknowledged items stay and are listed again from ``after=0``. That makes
+delivery at least once and in order per recipient.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select, update
+
+from app.administration import models as db
+from app.administration.crypto import RAW
+from app.api.deps import Caller, Forbidden, caller, services
+from app.api.pages import MAX_LIMIT
+from app.api.problems import NotFound
+from app.routing.models import MailboxItem
+
+router = APIRouter(tags=["mailbox"])
+
+_PROBLEM = {"application/problem+json": {"schema": {"type": "object"}}}
+
+
+class MailboxItemOut(BaseModel):
+    id: int = Field(description="position in your mailbox; pass the last one seen as `after`")
+    kind: str = Field(
+        description="message: addressed to you; copy: for your information (e.g. a "
+        "subcontractor's original of a relayed start); retour: an answer to something you sent",
+        examples=["message"],
+    )
+    note: str | None = Field(default=None, examples=["relayed to the municipality"])
+    message_id: int = Field(description="the message in /v1/berichten")
+    message_type: str | None = Field(examples=["WMO301"])
+    sender_code: str | None = Field(examples=["0307"])
+    receiver_code: str | None = Field(examples=["99000002"])
+    identificatie: str | None = Field(examples=["IH7Q2M0ZK4XA"])
+    dagtekening: date | None
+    created_at: datetime
+    acked_at: datetime | None
+
+
+class MailboxPage(BaseModel):
+    items: list[MailboxItemOut]
+    next_after: int | None = Field(
+        description="pass as `after` for the next page; null when there is no more"
+    )
+
+
+@router.get(
+    "/mailbox",
+    response_model=MailboxPage,
+    summary="What is waiting for you",
+    description="Items addressed to you, oldest first, from after `after`. Acknowledged items "
+    "are left out unless `include_acked` is true. Operators may look into a participant's "
+    "mailbox with `recipient`.",
+)
+def list_mailbox(
+    request: Request,
+    who: Annotated[Caller, Depends(caller)],
+    after: Annotated[int, Query(ge=0, description="the last id you processed")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    include_acked: bool = False,
+    recipient: Annotated[str | None, Query(description="operators only")] = None,
+) -> MailboxPage:
+    code = _recipient(who, recipient)
+    stmt = (
+        select(MailboxItem, db.Message)
+        .join(db.Message, db.Message.id == MailboxItem.message_id)
+        .where(MailboxItem.recipient_code == code, MailboxItem.seq > after)
+        .order_by(MailboxItem.seq)
+        .limit(limit)
+    )
+    if not include_acked:
+        stmt = stmt.where(MailboxItem.acked_at.is_(None))
+    with services(request).database.read() as s:
+        rows = [_out(item, message) for item, message in s.execute(stmt).all()]
+    return MailboxPage(items=rows, next_after=rows[-1].id if len(rows) == limit else None)
+
+
+@router.get(
+    "/mailbox/{item_id}",
+    summary="One item's message (XML)",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/xml": {}}},
+        404: {"description": "not in your mailbox", "content": _PROBLEM},
+    },
+)
+def get_item(request: Request, item_id: int, who: Annotated[Caller, Depends(caller)]) -> Response:
+    with services(request).database.read() as s:
+        found = s.execute(
+            select(MailboxItem, db.Message)
+            .join(db.Message, db.Message.id == MailboxItem.message_id)
+            .where(MailboxItem.recipient_code == who.code, MailboxItem.seq == item_id)
+        ).first()
+        if found is None:
+            raise NotFound(f"no item {item_id} in your mailbox")
+        item, message = found
+        raw = services(request).vault.decrypt(message.raw_encrypted, RAW)
+        headers = {
+            "X-Iwmo-Message-Id": str(message.id),
+            "X-Iwmo-Message-Type": message.message_type or "",
+            "X-Iwmo-Kind": item.kind,
+        }
+    return Response(raw, media_type="application/xml", headers=headers)
+
+
+@router.post(
+    "/mailbox/{item_id}/ack",
+    status_code=204,
+    response_class=Response,
+    summary="Acknowledge an item: it is safely yours",
+    description="Acknowledging twice is harmless.",
+    responses={404: {"description": "not in your mailbox", "content": _PROBLEM}},
+)
+def ack_item(request: Request, item_id: int, who: Annotated[Caller, Depends(caller)]) -> Response:
+    with services(request).database.write() as s:
+        exists = s.scalar(
+            select(MailboxItem.id).where(
+                MailboxItem.recipient_code == who.code, MailboxItem.seq == item_id
+            )
+        )
+        if exists is None:
+            raise NotFound(f"no item {item_id} in your mailbox")
+        s.execute(
+            update(MailboxItem)
+            .where(MailboxItem.id == exists, MailboxItem.acked_at.is_(None))
+            .values(acked_at=datetime.now(UTC))
+        )
+    return Response(status_code=204)
+
+
+def _recipient(who: Caller, recipient: str | None) -> str:
+    if recipient is None or recipient == who.code:
+        return who.code
+    if not who.operator:
+        raise Forbidden("only operators may look into another participant's mailbox")
+    return recipient
+
+
+def _out(item: MailboxItem, message: db.Message) -> MailboxItemOut:
+    return MailboxItemOut(
+        id=item.seq,
+        kind=item.kind,
+        note=item.note,
+        message_id=message.id,
+        message_type=message.message_type,
+        sender_code=message.sender_code,
+        receiver_code=message.receiver_code,
+        identificatie=message.identificatie,
+        dagtekening=message.dagtekening,
+        created_at=item.created_at,
+        acked_at=item.acked_at,
+    )

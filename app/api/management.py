@@ -1,0 +1,609 @@
+"""Management: participants and their keys, function catalogues and contracts.
+
+Every participant may read who takes part and the catalogues, and the contracts it is a
+party to; only operators change anything. Catalogues and contracts go through the same
+checks and loader as ``iwmo contract load`` (``app.routing.config``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app.administration import participants
+from app.administration.models import Participant
+from app.api.deps import Caller, Forbidden, caller, services
+from app.api.problems import NotFound, Refused
+from app.routing import config
+from app.routing.models import (
+    Contract,
+    ContractMunicipality,
+    ContractSubcontractor,
+    FunctionCatalogue,
+)
+
+router = APIRouter(tags=["management"])
+
+_PROBLEM: dict[str, Any] = {"application/problem+json": {"schema": {"type": "object"}}}
+_OPERATORS_ONLY: dict[int | str, dict[str, Any]] = {
+    403: {"description": "you are not an operator", "content": _PROBLEM}
+}
+_MONEY_TERMS = ("tariffs", "product_tariffs")
+
+Role = Literal["municipality", "main_contractor", "subcontractor", "provider", "operator"]
+Variant = Literal["taakgericht", "inspanningsgericht", "outputgericht"]
+Cents = Annotated[int, Field(strict=True, ge=0)]
+
+
+def _operator(who: Caller, what: str) -> None:
+    if not who.operator:
+        raise Forbidden(f"only operators {what}")
+
+
+# --- participants ------------------------------------------------------------------------------
+
+
+class ParticipantOut(BaseModel):
+    code: str = Field(description="CBS code (municipality), AGB code (provider) or operator name")
+    role: Role
+    name: str
+    active: bool = Field(description="an inactive participant cannot authenticate")
+    has_key: bool = Field(
+        description="whether an API key is set; participants loaded from a contract file "
+        "have none until one is issued"
+    )
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "99000001",
+                    "role": "main_contractor",
+                    "name": "Contract partner",
+                    "active": True,
+                    "has_key": True,
+                }
+            ]
+        }
+    )
+
+    @classmethod
+    def of(cls, p: Participant) -> ParticipantOut:
+        return cls(
+            code=p.code,
+            role=p.role,  # type: ignore[arg-type]
+            name=p.name,
+            active=p.active,
+            has_key=p.api_key_hash is not None,
+        )
+
+
+class ParticipantIn(BaseModel):
+    code: str = Field(
+        min_length=2,
+        max_length=32,
+        description="CBS code (4 digits) for a municipality, AGB code (8 digits) for a "
+        "provider, or a short lower-case name for an operator",
+        examples=["0307"],
+    )
+    role: Role = Field(examples=["municipality"])
+    name: str = Field(min_length=1, max_length=200, examples=["Amersfoort"])
+    allow_unknown_municipality: bool = Field(
+        default=False,
+        description="accept a municipality code missing from the CBS list (e.g. a code "
+        "kept after a municipal reorganisation)",
+    )
+    model_config = ConfigDict(extra="forbid")
+
+
+class ParticipantCreated(ParticipantOut):
+    api_key: str = Field(
+        description="the participant's API key: shown this once, only a hash is stored",
+        examples=["iwmo_3q2-fXq..."],
+    )
+
+
+class ParticipantChange(BaseModel):
+    active: bool | None = Field(default=None, description="false shuts the participant out")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"active": False}]})
+
+
+class NewKey(BaseModel):
+    code: str = Field(examples=["99000002"])
+    api_key: str = Field(
+        description="the new API key, shown this once; the previous key stops working",
+        examples=["iwmo_Zk1...."],
+    )
+
+
+CodePath = Annotated[str, Path(description="the participant's code", examples=["99000002"])]
+
+
+@router.get(
+    "/participants",
+    response_model=list[ParticipantOut],
+    summary="List participants",
+    description="Every municipality, provider and operator, never with a key.",
+)
+def list_participants(
+    request: Request, who: Annotated[Caller, Depends(caller)]
+) -> list[ParticipantOut]:
+    with services(request).database.read() as s:
+        rows = s.scalars(select(Participant).order_by(Participant.code))
+        return [ParticipantOut.of(p) for p in rows]
+
+
+@router.post(
+    "/participants",
+    response_model=ParticipantCreated,
+    status_code=201,
+    summary="Register a participant",
+    description="Returns the participant's API key once; only its hash is kept.",
+    responses={
+        **_OPERATORS_ONLY,
+        409: {"description": "the code is taken", "content": _PROBLEM},
+        422: {"description": "the code does not fit the role", "content": _PROBLEM},
+    },
+)
+def add_participant(
+    request: Request, body: ParticipantIn, who: Annotated[Caller, Depends(caller)]
+) -> ParticipantCreated:
+    _operator(who, "register participants")
+    try:
+        with services(request).database.write() as s:
+            if participants.by_code(s, body.code) is not None:
+                raise _taken(body.code)
+            try:
+                p, key = participants.add(
+                    s,
+                    body.code,
+                    body.role,
+                    body.name,
+                    allow_unknown_municipality=body.allow_unknown_municipality,
+                )
+            except participants.ParticipantError as exc:
+                raise Refused(
+                    422, "invalid_participant", "not a valid participant", str(exc)
+                ) from exc
+            out = ParticipantCreated(**ParticipantOut.of(p).model_dump(), api_key=key)
+    except IntegrityError as exc:  # registered by someone else at the same moment
+        raise _taken(body.code) from exc
+    return out
+
+
+def _taken(code: str) -> Refused:
+    return Refused(409, "conflict", "code taken", f"a participant with code {code} exists")
+
+
+@router.post(
+    "/participants/{code}/key",
+    response_model=NewKey,
+    summary="Issue a new API key",
+    description="The participant's previous key stops working at once (in every worker "
+    "within 30 seconds). Also gives a key to a participant loaded from a contract file.",
+    responses={**_OPERATORS_ONLY, 404: {"content": _PROBLEM}},
+)
+def rotate_key(request: Request, code: CodePath, who: Annotated[Caller, Depends(caller)]) -> NewKey:
+    _operator(who, "issue keys")
+    with services(request).database.write() as s:
+        if participants.by_code(s, code) is None:
+            raise NotFound(f"no participant {code}")
+        key = participants.rotate_key(s, code)
+    request.app.state.key_cache.clear()
+    services(request).ingest.participants.forget()
+    return NewKey(code=code, api_key=key)
+
+
+@router.patch(
+    "/participants/{code}",
+    response_model=ParticipantOut,
+    summary="Rename, deactivate or reactivate a participant",
+    responses={
+        **_OPERATORS_ONLY,
+        404: {"content": _PROBLEM},
+        409: {"description": "an operator cannot deactivate itself", "content": _PROBLEM},
+    },
+)
+def change_participant(
+    request: Request,
+    code: CodePath,
+    body: ParticipantChange,
+    who: Annotated[Caller, Depends(caller)],
+) -> ParticipantOut:
+    _operator(who, "change participants")
+    if body.active is False and code == who.code:
+        # Otherwise the last operator could lock everyone out of the management API.
+        raise Refused(409, "conflict", "cannot deactivate yourself", "ask another operator")
+    with services(request).database.write() as s:
+        p = participants.by_code(s, code)
+        if p is None:
+            raise NotFound(f"no participant {code}")
+        if body.active is not None:
+            p.active = body.active
+        if body.name is not None:
+            p.name = body.name
+        out = ParticipantOut.of(p)
+    request.app.state.key_cache.clear()
+    services(request).ingest.participants.forget()
+    return out
+
+
+# --- catalogues --------------------------------------------------------------------------------
+
+
+class FunctionDef(BaseModel):
+    key: str = Field(
+        pattern=r"^[a-z0-9-]{1,64}$", description="the function's key", examples=["begeleiding-in3"]
+    )
+    name: str = Field(max_length=200, examples=["Begeleiding, intervention level 3"])
+    categorie: str = Field(
+        description="ProductCategorie (WMO020) the messages name it by", examples=["02"]
+    )
+    code: str = Field(description="ProductCode the messages name it by", examples=["02N03"])
+    model_config = ConfigDict(extra="forbid")
+
+
+_CATALOGUE_EXAMPLE: dict[str, Any] = {
+    "key": "amersfoort-wmo",
+    "version": 1,
+    "name": "Amersfoort region Wmo functions",
+    "functions": [
+        {
+            "key": "begeleiding-in1",
+            "name": "Begeleiding, intervention level 1",
+            "categorie": "02",
+            "code": "02N01",
+        },
+        {
+            "key": "beschermd-wonen",
+            "name": "Beschermd wonen (protected living)",
+            "categorie": "15",
+            "code": "15N01",
+        },
+    ],
+}
+
+
+class Catalogue(BaseModel):
+    key: str = Field(
+        pattern=r"^[a-z0-9-]{1,64}$",
+        description="the catalogue's key; with the version it names the catalogue",
+    )
+    version: int = Field(strict=True, ge=1, description="a loaded version never changes")
+    name: str = Field(max_length=200)
+    functions: list[FunctionDef] = Field(
+        description="the functions, each with the product category and code messages use"
+    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_CATALOGUE_EXAMPLE]})
+
+
+class CatalogueSummary(BaseModel):
+    key: str = Field(examples=["amersfoort-wmo"])
+    version: int = Field(examples=[1])
+    name: str = Field(examples=["Amersfoort region Wmo functions"])
+    functions: int = Field(description="how many functions it has", examples=[9])
+
+
+@router.get(
+    "/catalogues",
+    response_model=list[CatalogueSummary],
+    summary="List function catalogues",
+    description="Every loaded version of every catalogue.",
+)
+def list_catalogues(
+    request: Request, who: Annotated[Caller, Depends(caller)]
+) -> list[CatalogueSummary]:
+    with services(request).database.read() as s:
+        rows = s.scalars(
+            select(FunctionCatalogue)
+            .options(selectinload(FunctionCatalogue.functions))
+            .order_by(FunctionCatalogue.key, FunctionCatalogue.version)
+        )
+        return [
+            CatalogueSummary(key=c.key, version=c.version, name=c.name, functions=len(c.functions))
+            for c in rows
+        ]
+
+
+@router.get(
+    "/catalogues/{key}/{version}",
+    response_model=Catalogue,
+    summary="One version of a function catalogue",
+    responses={404: {"content": _PROBLEM}},
+)
+def get_catalogue(
+    request: Request,
+    key: Annotated[str, Path(examples=["amersfoort-wmo"])],
+    version: Annotated[int, Path(ge=1, examples=[1])],
+    who: Annotated[Caller, Depends(caller)],
+) -> Catalogue:
+    with services(request).database.read() as s:
+        c = s.scalar(
+            select(FunctionCatalogue)
+            .where(FunctionCatalogue.key == key, FunctionCatalogue.version == version)
+            .options(selectinload(FunctionCatalogue.functions))
+        )
+        if c is None:
+            raise NotFound(f"no catalogue {key}@{version}")
+        return Catalogue.model_validate(config.catalogue_as_dict(c))
+
+
+@router.post(
+    "/catalogues",
+    response_model=Catalogue,
+    status_code=201,
+    summary="Load a catalogue version",
+    description="Creates the version (201) and puts its functions' product codes on the "
+    "product code list. Loading a version again with the same content changes nothing "
+    "(200); with other content it is refused (409): publish it as a new version.",
+    responses={
+        200: {"description": "already loaded with this content", "model": Catalogue},
+        **_OPERATORS_ONLY,
+        409: {"description": "this version is loaded with other content", "content": _PROBLEM},
+        422: {"description": "not valid; `errors` lists every problem", "content": _PROBLEM},
+    },
+)
+def load_catalogue(
+    request: Request,
+    body: Catalogue,
+    response: Response,
+    who: Annotated[Caller, Depends(caller)],
+) -> Catalogue:
+    _operator(who, "load catalogues")
+    svc = services(request)
+    report = _load(request, {"catalogues": [body.model_dump()]}, "catalogue")
+    svc.ingest.product_codes.forget()
+    if report.outcome(f"catalogue {body.key}@{body.version}") != "created":
+        response.status_code = 200
+    with svc.database.read() as s:
+        c = s.scalar(
+            select(FunctionCatalogue)
+            .where(FunctionCatalogue.key == body.key, FunctionCatalogue.version == body.version)
+            .options(selectinload(FunctionCatalogue.functions))
+        )
+        assert c is not None  # just loaded
+        return Catalogue.model_validate(config.catalogue_as_dict(c))
+
+
+def _load(request: Request, data: dict[str, Any], what: str) -> config.LoadReport:
+    """Load through the shared loader in one transaction; its problems as 409 or 422."""
+    svc = services(request)
+    try:
+        with svc.database.write() as s:
+            report = config.load(s, data)
+    except config.ConfigError as exc:
+        raise _refusal(exc, what) from exc
+    except IntegrityError as exc:  # another load of the same thing at the same moment
+        raise Refused(
+            409, "conflict", f"the {what} changed meanwhile", "nothing was changed; try again"
+        ) from exc
+    svc.contracts.forget()
+    return report
+
+
+def _refusal(exc: config.ConfigError, what: str) -> Refused:
+    # The loader names places in a file (contracts[0].functions); here the body is the one
+    # contract or catalogue.
+    section = "catalogues[0]" if what == "catalogue" else "contracts[0]"
+    errors = [problem.replace(section, what, 1) for problem in exc.problems]
+    if exc.only_conflicts:
+        return Refused(
+            409,
+            "conflict",
+            f"the {what} conflicts with what is loaded",
+            errors[0] if len(errors) == 1 else f"{len(errors)} conflicts; nothing was changed",
+            errors=errors,
+        )
+    return Refused(
+        422,
+        f"invalid_{what}",
+        f"the {what} is not valid",
+        f"{len(errors)} problem{'s' if len(errors) != 1 else ''}; nothing was changed",
+        errors=errors,
+    )
+
+
+# --- contracts ---------------------------------------------------------------------------------
+
+
+class MunicipalityTerms(BaseModel):
+    budget: dict[str, Cents] | None = Field(
+        default=None,
+        description="euro cents per calendar year; required for a taakgericht contract",
+        examples=[{"2027": 990000000}],
+    )
+    model_config = ConfigDict(extra="forbid")
+
+
+class SubcontractorTerms(BaseModel):
+    code: str = Field(description="the subcontractor's AGB code", examples=["99000002"])
+    functions: list[str] = Field(
+        description="the function keys it may deliver under the contract",
+        examples=[["begeleiding-in1", "begeleiding-in2"]],
+    )
+    model_config = ConfigDict(extra="forbid")
+
+
+_CONTRACT_EXAMPLE: dict[str, Any] = {
+    "name": "Amersfoort region: Wmo begeleiding (task-based)",
+    "main_contractor": "99000001",
+    "variant": "taakgericht",
+    "begindatum": "2027-01-01",
+    "einddatum": "2035-12-31",
+    "catalogue": "amersfoort-wmo@1",
+    "functions": ["begeleiding-in1", "begeleiding-in2", "begeleiding-in3"],
+    "municipalities": {
+        "0307": {"budget": {"2027": 990000000}},
+        "0308": {"budget": {"2027": 175000000}},
+    },
+    "subcontractors": [{"code": "99000002", "functions": ["begeleiding-in1", "begeleiding-in2"]}],
+    "tariffs": {"begeleiding-in1": 15000, "begeleiding-in2": 30000, "begeleiding-in3": 50000},
+}
+
+
+class _ContractTerms(BaseModel):
+    name: str = Field(max_length=200)
+    main_contractor: str = Field(description="the main contractor's AGB code")
+    variant: Variant = Field(description="the execution variant")
+    begindatum: date
+    einddatum: date | None = None
+    catalogue: str = Field(
+        description="key@version, or a key alone for its highest loaded version",
+        examples=["amersfoort-wmo@1"],
+    )
+    functions: list[str] | None = Field(
+        default=None,
+        description="the catalogue functions the contract covers; absent: all of them",
+    )
+    municipalities: dict[str, MunicipalityTerms] = Field(
+        description="the municipalities taking part, by CBS code"
+    )
+    subcontractors: list[SubcontractorTerms] = Field(
+        default_factory=list, description="the subcontractors and what each may deliver"
+    )
+    tariffs: dict[str, Cents] | None = Field(
+        default=None,
+        description="internal tariff per function: euro cents per client per month",
+    )
+    product_tariffs: dict[str, Cents] | None = Field(
+        default=None, description="contractual tariff per product code: euro cents per unit"
+    )
+
+
+class ContractIn(_ContractTerms):
+    key: str | None = Field(
+        default=None,
+        description="may be left out; when given it must be the key in the path",
+    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_CONTRACT_EXAMPLE]})
+
+
+class ContractOut(_ContractTerms):
+    """A contract as loaded, its catalogue pinned to a version. A subcontractor that is not
+    otherwise a party to it sees it without budgets and tariffs."""
+
+    key: str = Field(examples=["amersfoort-begeleiding"])
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"key": "amersfoort-begeleiding", **_CONTRACT_EXAMPLE}]}
+    )
+
+
+def _visible(who: Caller) -> ColumnElement[bool]:
+    if who.operator:
+        return true()
+    return or_(
+        Contract.main_contractor_code == who.code,
+        Contract.municipalities.any(ContractMunicipality.municipality_code == who.code),
+        Contract.subcontractors.any(ContractSubcontractor.subcontractor_code == who.code),
+    )
+
+
+def _contract_out(who: Caller, c: Contract) -> ContractOut:
+    data = config.contract_as_dict(c)
+    parties = {c.main_contractor_code, *(m.municipality_code for m in c.municipalities)}
+    if not who.operator and who.code not in parties:
+        # A subcontractor works for the main contractor at its own rates: the region's
+        # budgets and tariffs are not its business.
+        data["municipalities"] = {code: {} for code in data["municipalities"]}
+        for name in _MONEY_TERMS:
+            data.pop(name, None)
+    return ContractOut.model_validate(data)
+
+
+def _contracts(s: Any, *where: Any) -> Any:
+    return s.scalars(
+        select(Contract)
+        .where(*where)
+        .options(
+            selectinload(Contract.municipalities),
+            selectinload(Contract.subcontractors),
+            selectinload(Contract.catalogue),
+        )
+        .order_by(Contract.key)
+    )
+
+
+KeyPath = Annotated[
+    str, Path(description="the contract's key", examples=["amersfoort-begeleiding"])
+]
+
+
+@router.get(
+    "/contracts",
+    response_model=list[ContractOut],
+    response_model_exclude_none=True,
+    summary="List contracts",
+    description="Operators see every contract; a participant those it is a party to, as "
+    "municipality, main contractor or subcontractor.",
+)
+def list_contracts(request: Request, who: Annotated[Caller, Depends(caller)]) -> list[ContractOut]:
+    with services(request).database.read() as s:
+        return [_contract_out(who, c) for c in _contracts(s, _visible(who))]
+
+
+@router.get(
+    "/contracts/{key}",
+    response_model=ContractOut,
+    response_model_exclude_none=True,
+    summary="One contract",
+    responses={404: {"description": "no such contract for you", "content": _PROBLEM}},
+)
+def get_contract(
+    request: Request, key: KeyPath, who: Annotated[Caller, Depends(caller)]
+) -> ContractOut:
+    with services(request).database.read() as s:
+        c = _contracts(s, Contract.key == key, _visible(who)).first()
+        if c is None:
+            raise NotFound(f"no contract {key} for you")
+        return _contract_out(who, c)
+
+
+@router.put(
+    "/contracts/{key}",
+    response_model=ContractOut,
+    response_model_exclude_none=True,
+    summary="Create or replace a contract",
+    description="The body is the whole contract: its municipalities and subcontractors "
+    "replace the ones it had. 201 when created, 200 when updated or unchanged. A change "
+    "that takes away a function, municipality or subcontractor permission that delegations "
+    "in force still use is refused (409). The participants it names must be registered.",
+    responses={
+        200: {"description": "updated, or already so", "model": ContractOut},
+        201: {"description": "created", "model": ContractOut},
+        **_OPERATORS_ONLY,
+        409: {
+            "description": "delegations in force still use what it takes away",
+            "content": _PROBLEM,
+        },
+        422: {"description": "not valid; `errors` lists every problem", "content": _PROBLEM},
+    },
+)
+def put_contract(
+    request: Request,
+    key: KeyPath,
+    body: ContractIn,
+    response: Response,
+    who: Annotated[Caller, Depends(caller)],
+) -> ContractOut:
+    _operator(who, "change contracts")
+    if body.key is not None and body.key != key:
+        raise Refused(
+            422,
+            "invalid_contract",
+            "the contract is not valid",
+            "1 problem; nothing was changed",
+            errors=[f"contract.key: {body.key} is not the key in the path ({key})"],
+        )
+    data = {**body.model_dump(mode="json", exclude_none=True), "key": key}
+    report = _load(request, {"contracts": [data]}, "contract")
+    response.status_code = 201 if report.outcome(f"contract {key}") == "created" else 200
+    with services(request).database.read() as s:
+        c = _contracts(s, Contract.key == key).first()
+        assert c is not None  # just loaded
+        return _contract_out(who, c)

@@ -1,0 +1,58 @@
+"""Mailboxes: what each participant has to fetch, in order, at least once.
+
+An item is numbered per recipient (``seq``) in the transaction that puts it there, under a
+lock on the recipient's counter row held until commit. Items of one recipient therefore
+become visible in ``seq`` order, and a reader that pages with ``after=<last seq seen>``
+never skips one, however many workers write at once. Items stay until acknowledged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import groupby
+
+from app.administration.store import Tx
+
+MESSAGE = "message"  # addressed to the recipient
+COPY = "copy"  # for the recipient's information (a relayed original, a verdict)
+RETOUR = "retour"  # an answer to something the recipient sent through the service
+
+
+@dataclass(frozen=True)
+class Delivery:
+    recipient: str
+    message_id: int
+    kind: str = MESSAGE
+    note: str | None = None
+
+
+def deliver(tx: Tx, deliveries: Iterable[Delivery]) -> None:
+    """Put the items in their mailboxes. Call it last in the transaction: the counter rows
+    stay locked until commit, and taking them in one fixed order (by recipient) means two
+    transactions never wait on each other for them."""
+    now = datetime.now(UTC)
+    ordered = sorted(deliveries, key=lambda d: d.recipient)
+    for recipient, group in groupby(ordered, key=lambda d: d.recipient):
+        items = list(group)
+        last = int(
+            tx.scalar(
+                "INSERT INTO mailbox_counters (recipient_code, last) VALUES (?, ?) "
+                "ON CONFLICT (recipient_code) DO UPDATE "
+                "SET last = mailbox_counters.last + excluded.last RETURNING last",
+                (recipient, len(items)),
+            )
+        )
+        for seq, item in enumerate(items, start=last - len(items) + 1):
+            tx.insert(
+                "mailbox_items",
+                {
+                    "recipient_code": recipient,
+                    "seq": seq,
+                    "message_id": item.message_id,
+                    "kind": item.kind,
+                    "note": item.note,
+                    "created_at": now,
+                },
+            )
