@@ -117,6 +117,54 @@ def _build() -> argparse.ArgumentParser:
     cshow.add_argument("key", metavar="KEY")
     cshow.set_defaults(func=_contract_show)
 
+    rp = sub.add_parser(
+        "reprocess",
+        help="finish messages a stopped worker stored but never judged",
+        description="Judge every message still waiting (stored, never judged: its worker "
+        "stopped), exactly once: a message another worker finishes meanwhile is skipped. "
+        "Safe to run at any time, also while the service runs.",
+    )
+    rp.add_argument(
+        "--older-than",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="only messages received at least this long ago (default 60), so messages "
+        "being judged right now are left to their worker",
+    )
+    rp.set_defaults(func=_reprocess)
+
+    dm = sub.add_parser(
+        "demo",
+        help="build the Amersfoort region and run a simulated year of traffic through the API",
+        description="Load regions/amersfoort.toml, give every party an API key, create "
+        "synthetic clients (2,212 by default, as in the region's 2024 figures) and run 2027 "
+        "through the service's HTTP API, the service's clock following the simulated "
+        "calendar; then print a summary. Refuses a database that already holds messages "
+        "unless --force. Exit 0 when everything went as planned, 1 when the service refused "
+        "something unplanned, 2 when the demo could not run.",
+    )
+    dm.add_argument(
+        "--clients",
+        type=int,
+        default=2212,
+        metavar="N",
+        help="number of clients (default 2212); fewer keeps every proportion",
+    )
+    dm.add_argument("--seed", type=int, default=2027, help="random seed (default 2027)")
+    dm.add_argument(
+        "--force", action="store_true", help="add to a database that already holds messages"
+    )
+    dm.add_argument("--json", action="store_true", help="the summary as one JSON object")
+    dm.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="processes running the traffic (default: 2 on two or more cores)",
+    )
+    dm.set_defaults(func=_demo)
+
     k = sub.add_parser(
         "new-secret-key", help="print a new random IWMO_SECRET_KEY (base64 of 32 bytes)"
     )
@@ -417,6 +465,43 @@ def _contract_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _reprocess(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from app.services import Services
+
+    services = Services.build(Settings.from_env())
+    try:
+        waiting = services.ingest.unfinished(args.older_than)
+        outcomes: Counter[str] = Counter()
+        for message_id in waiting:
+            outcome = services.ingest.reprocess(message_id)
+            outcomes["skipped" if outcome is None else f"HTTP {outcome.status}"] += 1
+    finally:
+        services.close()
+    summary = ", ".join(f"{n} {what}" for what, n in sorted(outcomes.items())) or "none waiting"
+    print(f"reprocessed {len(waiting)} message(s): {summary}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from app.demo.runner import run
+
+    if args.clients < 1 or (args.workers is not None and args.workers < 1):
+        print("iwmo: --clients and --workers must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    return run(
+        Settings.from_env(),
+        clients=args.clients,
+        seed=args.seed,
+        force=args.force,
+        as_json=args.json,
+        out=sys.stdout,
+        err=sys.stderr,
+        workers=args.workers,
+    )
+
+
 def _new_secret_key(args: argparse.Namespace) -> int:
     from app.administration.crypto import new_key
 
@@ -425,15 +510,22 @@ def _new_secret_key(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import os
+    import tempfile
+
     import uvicorn
 
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker keeps its metrics in files here; /metrics adds them up.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="iwmo-metrics-")
     uvicorn.run(
-        "app.api:create_app",
+        "app.api:serve_app",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
-        log_level="info",
+        log_config=None,  # serve_app sets up the service's own log format
+        access_log=False,  # the service logs every request itself, with its request id
     )
     return EXIT_OK
 

@@ -1,11 +1,12 @@
 """Ingest throughput and latency against a running service.
 
-Starts the service (uvicorn, 2 workers) on PostgreSQL in its own schema, registers the
-participants, then posts a realistic mix from this separate process: per client an
-allocation (301), a start (305), a temporary and a definitive stop (307), and for one client
-in four a change request (317) and its rejection (319). 32 senders work concurrently; each
-sends whole client chains, in order. Two runs: at saturation (throughput), and paced at
---rate messages per second (latency at that load). Prints throughput and p50/p95/p99.
+Starts the service as `iwmo serve` runs it (2 uvicorn workers, JSON logs and metrics on)
+on PostgreSQL in its own schema, registers the participants, then posts a realistic mix
+from this separate process: per client an allocation (301), a start (305), a temporary and
+a definitive stop (307), and for one client in four a change request (317) and its
+rejection (319). 32 senders work concurrently; each sends whole client chains, in order.
+Two runs: at saturation (throughput), and paced at --rate messages per second (latency at
+that load). Prints throughput and p50/p95/p99.
 
 Targets (issue "administration"): at least 300 messages/s and p99 under 100 ms.
 
@@ -24,9 +25,11 @@ import secrets
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -69,31 +72,31 @@ def drop(url: str, schema_url: str) -> None:
         conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
 
 
-def serve(schema_url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+def serve(schema_url: str, port: int, workers: int, log: Any) -> subprocess.Popen[bytes]:
+    """The service exactly as `iwmo serve` runs it: JSON request and message logs (to
+    ``log``), metrics on."""
     env = dict(
         os.environ,
         IWMO_DATABASE_URL=schema_url,
         IWMO_SECRET_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
     )
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # serve makes a fresh one
     return subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "uvicorn",
-            "app.api:create_app",
-            "--factory",
+            "app.cli",
+            "serve",
             "--host",
             "127.0.0.1",
             "--port",
             str(port),
             "--workers",
             str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
         ],
         cwd=ROOT,
         env=env,
+        stderr=log,
     )
 
 
@@ -237,31 +240,40 @@ def main() -> int:
         ]
 
     warmup, saturation, paced = chains(60), chains(args.clients), chains(args.clients)
-    server = serve(schema_url, args.port, args.workers)
-    try:
-        wait_ready(f"http://127.0.0.1:{args.port}")
-        asyncio.run(run(args.port, keys, warmup, 8))
-        total = sum(len(c.messages) for c in saturation)
+    with tempfile.TemporaryFile() as log:
+        server = serve(schema_url, args.port, args.workers, log)
+        try:
+            wait_ready(f"http://127.0.0.1:{args.port}")
+            asyncio.run(run(args.port, keys, warmup, 8))
+            total = sum(len(c.messages) for c in saturation)
+            print(
+                f"{args.senders} concurrent senders, service with {args.workers} uvicorn "
+                f"workers on PostgreSQL; mix per client: 301, 305, 307 (temporary), 307 "
+                f"(definitive), and for one client in four 317 + 319"
+            )
+            report(
+                "saturation (each sender sends when its answer is in)",
+                *asyncio.run(run(args.port, keys, saturation, args.senders)),
+                total,
+            )
+            total = sum(len(c.messages) for c in paced)
+            report(
+                f"paced at {args.rate:g} messages/s",
+                *asyncio.run(run(args.port, keys, paced, args.senders, rate=args.rate)),
+                total,
+            )
+            metrics = httpx.get(f"http://127.0.0.1:{args.port}/metrics").text
+        finally:
+            server.terminate()
+            server.wait(10)
+            drop(args.database, schema_url)
+        log.seek(0)
+        lines = log.read().splitlines()
+        judged = sum(b'"msg": "message judged"' in line for line in lines)
         print(
-            f"{args.senders} concurrent senders, service with {args.workers} uvicorn "
-            f"workers on PostgreSQL; mix per client: 301, 305, 307 (temporary), 307 "
-            f"(definitive), and for one client in four 317 + 319"
+            f"logging and metrics on: {len(lines)} JSON log lines ({judged} 'message judged'), "
+            f"{len(metrics.splitlines())} lines of /metrics"
         )
-        report(
-            "saturation (each sender sends when its answer is in)",
-            *asyncio.run(run(args.port, keys, saturation, args.senders)),
-            total,
-        )
-        total = sum(len(c.messages) for c in paced)
-        report(
-            f"paced at {args.rate:g} messages/s",
-            *asyncio.run(run(args.port, keys, paced, args.senders, rate=args.rate)),
-            total,
-        )
-    finally:
-        server.terminate()
-        server.wait(10)
-        drop(args.database, schema_url)
     print("targets: at least 300 messages/s, p99 under 100 ms")
     return 0
 

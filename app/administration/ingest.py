@@ -14,9 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from lxml import etree
@@ -59,6 +60,12 @@ class Outcome:
     media_type: str
     message_id: int | None = None
     replayed: bool = False
+    # For logs and metrics: what the message was and what became of it.
+    message_type: str | None = None
+    verdict: str | None = None
+
+
+Observer = Callable[[Outcome, float], None]
 
 
 def _now() -> datetime:
@@ -107,6 +114,8 @@ _PARSE_PROBLEMS: dict[str, tuple[int, str, str | None]] = {
 }
 
 
+TOO_LARGE_KEPT = 64 * 1024  # of a body over the limit, what is stored
+
 # Refusals that do not depend on the bytes: the same bytes sent again are judged afresh.
 _NOT_ABOUT_CONTENT = frozenset({"media_type", "unknown_receiver"})
 
@@ -141,16 +150,36 @@ class Ingest:
         self.product_codes = ProductCodeList()
         self.contracts = contracts if contracts is not None else ContractDirectory(database)
         self.router = Router(self, self.contracts, delegation_numbers)
+        self.observers: list[Observer] = []  # told about every message received (metrics)
 
     # --- entry point ------------------------------------------------------------------------
 
     def receive(self, sender: Sender, data: bytes) -> Outcome:
+        started = time.perf_counter()
         sha = hashlib.sha256(data).hexdigest()
         message_id, status = self._store_raw(sender, data, sha)
         if status != "received":
-            return self.replay(message_id)
-        report = self.validator.check(data)
-        return self.process(sender, message_id, sha, report)
+            outcome = self.replay(message_id)
+        else:
+            outcome = self.process(sender, message_id, sha, self.validator.check(data))
+        self._observe(sender, outcome, time.perf_counter() - started)
+        return outcome
+
+    def _observe(self, sender: Sender, outcome: Outcome, seconds: float) -> None:
+        log.info(
+            "message judged",
+            extra={
+                "message_id": outcome.message_id,
+                "message_type": outcome.message_type,
+                "verdict": outcome.verdict,
+                "http_status": outcome.status,
+                "replayed": outcome.replayed,
+                "sender": sender.code,
+                "duration_ms": round(seconds * 1000, 2),
+            },
+        )
+        for observe in self.observers:
+            observe(outcome, seconds)
 
     def refuse_media_type(self, sender: Sender, data: bytes, media: str) -> Outcome:
         """Store a body sent with the wrong Content-Type, and refuse it (415)."""
@@ -165,16 +194,53 @@ class Ingest:
             f"the Content-Type was {media or 'missing'}",
             message_id=message_id,
         )
-        return self._finish(message_id, "unreadable", Report(), outcome, problem_kind="media_type")
+        outcome = self._finish(
+            message_id, "unreadable", Report(), outcome, problem_kind="media_type"
+        )
+        self._observe(sender, outcome, 0.0)
+        return outcome
 
-    def _store_raw(self, sender: Sender, data: bytes, sha: str) -> tuple[int, str]:
+    def refuse_too_large(self, sender: Sender, head: bytes, size: int) -> Outcome:
+        """Refuse a body over the size limit (413) without holding it: ``head`` is what was
+        read (the limit and a byte), ``size`` how large it was known to be. The first
+        64 KiB are stored, enough to see what it was."""
+        kept = head[:TOO_LARGE_KEPT]
+        sha = hashlib.sha256(b"too large:%d:" % size + kept).hexdigest()
+        message_id, status = self._store_raw(sender, kept, sha, size=size)
+        if status != "received":
+            return self.replay(message_id)
+        limit = self.validator.settings.max_message_bytes
+        outcome = problem(
+            413,
+            "too_large",
+            "the message is too large",
+            f"the message is at least {size:,} bytes; the limit is {limit:,} bytes",
+            message_id=message_id,
+            code="IB012",
+        )
+        outcome = self._finish(
+            message_id, "unreadable", Report(), outcome, problem_kind="too_large"
+        )
+        self._observe(sender, outcome, 0.0)
+        return outcome
+
+    def _store_raw(
+        self, sender: Sender, data: bytes, sha: str, *, size: int | None = None
+    ) -> tuple[int, str]:
         """Store the bytes, or find them stored before: (message id, its status)."""
         with self.store.transaction() as tx:
             inserted = tx.scalar(
                 "INSERT INTO messages (direction, participant_id, sha256, size, raw_encrypted, "
                 "status, findings, received_at) VALUES ('in', ?, ?, ?, ?, 'received', ?, ?) "
                 "ON CONFLICT (participant_id, sha256) DO NOTHING RETURNING id",
-                (sender.id, sha, len(data), self.vault.encrypt(data, RAW), [], _now()),
+                (
+                    sender.id,
+                    sha,
+                    size if size is not None else len(data),
+                    self.vault.encrypt(data, RAW),
+                    [],
+                    _now(),
+                ),
             )
             if inserted is not None:
                 return int(inserted), "received"
@@ -189,6 +255,41 @@ class Ingest:
                 tx.update("messages", message_id, {"status": "received", "problem": None})
                 return int(message_id), "received"
             return int(message_id), str(status)
+
+    # --- finishing what a stopped worker left -----------------------------------------------
+
+    def unfinished(self, older_than: float) -> list[int]:
+        """Messages stored but never judged (their worker stopped), received more than
+        ``older_than`` seconds ago, oldest first."""
+        cutoff = _now() - timedelta(seconds=older_than)
+        with self.store.transaction() as tx:
+            return [
+                int(row[0])
+                for row in tx.all(
+                    "SELECT id FROM messages WHERE status = 'received' AND direction = 'in' "
+                    "AND received_at < ? ORDER BY received_at, id",
+                    (cutoff,),
+                )
+            ]
+
+    def reprocess(self, message_id: int) -> Outcome | None:
+        """Judge a stored message that was never judged, exactly as if it had just been
+        received; None when it is no longer waiting (another worker finished it)."""
+        with self.store.transaction() as tx:
+            row = tx.one(
+                "SELECT m.status, m.sha256, m.raw_encrypted, p.id, p.code, p.role "
+                "FROM messages m JOIN participants p ON p.id = m.participant_id "
+                "WHERE m.id = ?",
+                (message_id,),
+            )
+        if row is None or row[0] != "received":
+            return None
+        _, sha, raw, pid, code, role = row
+        data = self.vault.decrypt(bytes(raw), RAW)
+        # The lock taken while judging makes this exactly once, whoever else tries.
+        return self.process(
+            Sender(int(pid), str(code), str(role)), message_id, sha, self.validator.check(data)
+        )
 
     # --- processing -------------------------------------------------------------------------
 
@@ -290,6 +391,8 @@ class Ingest:
                     "processed_at": _now(),
                 },
             )
+        outcome.verdict = status
+        outcome.message_type = report.message_type.name if report.message_type else None
         return outcome
 
     def _locked(self, tx: Tx, message_id: int) -> bool:
@@ -302,19 +405,21 @@ class Ingest:
         assert mt is not None
         msg = report.message
         with self.store.transaction() as tx:
-            body = (
+            judged = (
                 self._judge_and_answer(tx, mt, msg, report, message_id, sha)
                 if self._locked(tx, message_id)
                 else None
             )
-        if body is None:  # another worker finished it meanwhile: give its answer
+        if judged is None:  # another worker finished it meanwhile: give its answer
             return self.replay(message_id)
-        return Outcome(200, body, "application/xml", message_id)
+        body, verdict = judged
+        return Outcome(200, body, "application/xml", message_id, False, mt.name, verdict)
 
     def _judge_and_answer(
         self, tx: Tx, mt: MessageType, msg: Any, report: Report, message_id: int, sha: str
-    ) -> bytes:
-        """Judge a locked outbound message, apply it when accepted; the retour's bytes."""
+    ) -> tuple[bytes, str]:
+        """Judge a locked outbound message, apply it when accepted; the retour's bytes and
+        the verdict."""
         ctx = self._context(tx, mt, msg, message_id, sha)
         ctx.claim_holder = self._claim(tx, mt, msg, message_id)
         findings = list(report.findings)
@@ -351,7 +456,7 @@ class Ingest:
             # The municipality also sees what the service answered the provider.
             ctx.deliver(Delivery(ctx.municipality_code, out_id, COPY, "the service's verdict"))
         mailbox.deliver(tx, ctx.deliveries)
-        return body
+        return body, _verdict(findings, ctx)
 
     def _judge_and_route(self, tx: Tx, mt: MessageType, msg: Any, ctx: Context) -> list[Finding]:
         """Judge and apply a message, then route it (``app.routing.router``)."""
@@ -464,6 +569,7 @@ class Ingest:
         )
         if not findings:
             mailbox.deliver(tx, self.router.on_answer(tx, mt, msg, message_id, original_id))
+        outcome.message_type, outcome.verdict = mt.name, status
         return outcome
 
     # --- judging and applying ------------------------------------------------------------------
@@ -658,7 +764,7 @@ class Ingest:
             if retour_id is not None:
                 raw = tx.scalar("SELECT raw_encrypted FROM messages WHERE id = ?", (retour_id,))
                 body = self.vault.decrypt(bytes(raw), RAW)
-                return Outcome(200, body, "application/xml", message_id, replayed=True)
+                return Outcome(200, body, "application/xml", message_id, True, message_type, status)
         if isinstance(findings, str):
             findings = json.loads(findings)
         if response == 200:
@@ -673,6 +779,7 @@ class Ingest:
                 findings=findings,
             )
         outcome.replayed = True
+        outcome.message_type, outcome.verdict = message_type, status
         return outcome
 
 

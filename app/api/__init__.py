@@ -20,8 +20,11 @@ from app.api import (
     routing,
     validate,
 )
+from app.api.bodies import BodyLimit
 from app.api.deps import _KeyCache
 from app.config import Settings
+from app.observability import logs, metrics
+from app.observability.http import RequestLog
 from app.services import Services
 
 DESCRIPTION = """
@@ -45,9 +48,17 @@ Errors are problem documents (`application/problem+json`, RFC 9457).
 """
 
 
+def serve_app() -> FastAPI:
+    """The application as ``iwmo serve`` runs it: with the service's own log format."""
+    logs.configure()
+    return create_app()
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     svc = services or Services.build(settings)
+    if metrics.observe_message not in svc.ingest.observers:
+        svc.ingest.observers.append(metrics.observe_message)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,6 +82,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.validator = svc.validator
     app.state.key_cache = _KeyCache()
     problems.install(app)
+    # JSON bodies are capped at 1 MiB; the XML endpoints cap their own body at the message
+    # limit, and the middleware stops any that reads past it. The request log is outermost,
+    # so it sees the refusals too.
+    app.add_middleware(BodyLimit, xml_limit=settings.max_message_bytes)
+    app.add_middleware(RequestLog)
     app.include_router(health.router)
     app.include_router(berichten.router, prefix="/v1")
     app.include_router(administratie.router, prefix="/v1")

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
-from sqlalchemy import exists, or_, select
+from sqlalchemy import and_, exists, or_, select
 
 from app.administration import models as db
 from app.administration.crypto import RAW
-from app.administration.ingest import Sender
+from app.administration.ingest import TOO_LARGE_KEPT, Sender
+from app.api import bodies
 from app.api.deps import Caller, Forbidden, caller, services
+from app.api.fields import Timestamp
 from app.api.pages import Page, page_params
-from app.api.problems import NotFound
+from app.api.problems import (
+    INVALID_REQUEST,
+    UNAUTHORIZED,
+    UNAVAILABLE,
+    NotFound,
+    not_found,
+    problem,
+)
+from app.api.validate import FindingOut
 from app.routing.models import MailboxItem
 
 router = APIRouter(tags=["messages"])
@@ -33,7 +43,21 @@ _RETOUR_EXAMPLE = """<?xml version='1.0' encoding='UTF-8'?>
   <wmo302:Client>...</wmo302:Client>
 </wmo302:Bericht>"""
 
-_PROBLEM = {"application/problem+json": {"schema": {"type": "object"}}}
+_MESSAGE_EXAMPLE = """<?xml version='1.0' encoding='UTF-8'?>
+<wmo305:Bericht xmlns:iwmo="http://www.istandaarden.nl/iwmo/3_2/basisschema/schema"
+    xmlns:wmo305="http://www.istandaarden.nl/iwmo/3_2/wmo305/schema">
+  <wmo305:Header>
+    <wmo305:BerichtCode>416</wmo305:BerichtCode>
+    ...
+  </wmo305:Header>
+  <wmo305:Client>...</wmo305:Client>
+</wmo305:Bericht>"""
+_READ: dict[int | str, dict[str, Any]] = {
+    401: UNAUTHORIZED,
+    422: INVALID_REQUEST,
+    503: UNAVAILABLE,
+}
+_NO_MESSAGE = not_found("no such message, or not yours", "no message 17 for you")
 
 
 @router.post(
@@ -62,19 +86,67 @@ _PROBLEM = {"application/problem+json": {"schema": {"type": "object"}}}
                 },
             },
         },
-        400: {
-            "description": "not well-formed, unsafe or not an iWmo 3.2 message",
-            "content": _PROBLEM,
-        },
-        401: {"description": "no or unknown API key", "content": _PROBLEM},
-        403: {"description": "the message's sender is not you", "content": _PROBLEM},
-        413: {"description": "larger than the limit", "content": _PROBLEM},
-        415: {"description": "not sent as application/xml", "content": _PROBLEM},
-        422: {
-            "description": "not valid against its schema, or unknown receiver",
-            "content": _PROBLEM,
-        },
-        503: {"description": "database unavailable; nothing was changed", "content": _PROBLEM},
+        400: problem(
+            400,
+            "empty, not UTF-8, a DOCTYPE, not well-formed, or not an iWmo 3.2 message",
+            "not_well_formed",
+            "the message is not well-formed XML",
+            "line 3: the parser stopped here",
+            instance="/v1/berichten/17",
+            message_id=17,
+            findings=[],
+        ),
+        401: UNAUTHORIZED,
+        403: problem(
+            403,
+            "the message's sender is not you, or your role does not send this message; the "
+            "message is stored with status forbidden",
+            "forbidden",
+            "sender does not match the message",
+            "the WMO305 names Afzender 99000003; you are 99000002 (subcontractor)",
+            instance="/v1/berichten/17",
+            message_id=17,
+            code="IB008",
+        ),
+        413: problem(
+            413,
+            "larger than the limit (IWMO_MAX_MESSAGE_BYTES)",
+            "too_large",
+            "the message is too large",
+            "the message is at least 20,971,521 bytes; the limit is 20,971,520 bytes",
+            instance="/v1/berichten/17",
+            message_id=17,
+            code="IB012",
+        ),
+        415: problem(
+            415,
+            "not sent as application/xml (or text/xml)",
+            "media_type",
+            "send iWmo messages as application/xml",
+            "the Content-Type was application/json",
+            instance="/v1/berichten/17",
+            message_id=17,
+        ),
+        422: problem(
+            422,
+            "not valid against its schema, or the receiver is not a participant",
+            "schema",
+            "the WMO305 does not match its schema",
+            "1 schema finding(s); the message was not processed",
+            instance="/v1/berichten/17",
+            message_id=17,
+            code="IB014",
+            findings=[
+                {
+                    "rule": "XSD",
+                    "return_code": "0001",
+                    "path": "/Bericht/Client/Bsn",
+                    "message": "Bsn: 8 characters; 9 digits expected",
+                    "line": 12,
+                }
+            ],
+        ),
+        503: UNAVAILABLE,
     },
     openapi_extra={
         "requestBody": {
@@ -89,15 +161,25 @@ _PROBLEM = {"application/problem+json": {"schema": {"type": "object"}}}
     },
 )
 async def receive(request: Request, who: Annotated[Caller, Depends(caller)]) -> Response:
-    body = await request.body()
     svc = services(request)
     sender = Sender(who.id, who.code, who.role)
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media not in XML_TYPES:
-        outcome = await run_in_threadpool(svc.ingest.refuse_media_type, sender, body, media)
+    try:
+        # Never more than the limit in memory: a larger body is refused (and its first
+        # bytes stored) as soon as its Content-Length, or its bytes so far, say so.
+        body = await bodies.read_capped(
+            request, svc.settings.max_message_bytes, keep=TOO_LARGE_KEPT
+        )
+    except bodies.ClientDisconnect:
+        return bodies.disconnected()
+    headers: dict[str, str] = {}
+    if body.too_large:
+        outcome = await run_in_threadpool(svc.ingest.refuse_too_large, sender, body.data, body.size)
+        headers.update(bodies.CLOSE)
+    elif media not in XML_TYPES:
+        outcome = await run_in_threadpool(svc.ingest.refuse_media_type, sender, body.data, media)
     else:
-        outcome = await run_in_threadpool(svc.ingest.receive, sender, body)
-    headers = {}
+        outcome = await run_in_threadpool(svc.ingest.receive, sender, body.data)
     if outcome.message_id is not None:
         headers["Location"] = f"/v1/berichten/{outcome.message_id}"
     if outcome.replayed:
@@ -107,15 +189,9 @@ async def receive(request: Request, who: Annotated[Caller, Depends(caller)]) -> 
     )
 
 
-class FindingOut(BaseModel):
-    rule: str
-    return_code: str
-    path: str
-    message: str
-    line: int | None = None
-
-
 class MessageOut(BaseModel):
+    """A message as the service recorded it (without its content: see `/xml`)."""
+
     id: int
     direction: str = Field(description="in: received by the hub; out: produced by the hub")
     message_type: str | None
@@ -127,8 +203,8 @@ class MessageOut(BaseModel):
         description="received, accepted, partially_accepted (a WMO323 with some lines "
         "refused), rejected, unreadable, forbidden, sent"
     )
-    received_at: datetime
-    processed_at: datetime | None
+    received_at: Timestamp
+    processed_at: Timestamp | None
     size: int
     client_id: int | None
     retour_id: int | None = Field(description="the retour or WMO325 the hub answered with")
@@ -175,9 +251,13 @@ def visible(who: Caller) -> Any:
     mailbox; operators see all."""
     if who.operator:
         return True
+    # A header names its parties only once the service has checked it: a message refused
+    # before that (unreadable, not schema-valid, sent in another's name) or not judged yet
+    # concerns only whoever posted it, whatever its header claims.
+    checked = and_(db.Message.problem.is_(None), db.Message.status != "received")
     return or_(
-        db.Message.sender_code == who.code,
-        db.Message.receiver_code == who.code,
+        and_(checked, db.Message.sender_code == who.code),
+        and_(checked, db.Message.receiver_code == who.code),
         db.Message.participant_id == who.id,
         # What the service put in your mailbox concerns you (a relay's original, a copy).
         exists().where(
@@ -192,6 +272,7 @@ def visible(who: Caller) -> Any:
     summary="List messages",
     description="Messages you sent or that are addressed to you, oldest first, "
     "paginated with `after` (the last id you saw) and `limit`.",
+    responses=_READ,
 )
 def list_messages(
     request: Request,
@@ -226,7 +307,9 @@ def _message(request: Request, who: Caller, message_id: int) -> db.Message:
     "/berichten/{message_id}",
     response_model=MessageOut,
     summary="One message",
-    responses={404: {"description": "unknown, or not yours", "content": _PROBLEM}},
+    description="What the service recorded about a message you sent, received, or found in "
+    "your mailbox: its header, status and findings.",
+    responses={**_READ, 404: _NO_MESSAGE},
 )
 def get_message(
     request: Request, message_id: int, who: Annotated[Caller, Depends(caller)]
@@ -237,10 +320,22 @@ def get_message(
 @router.get(
     "/berichten/{message_id}/xml",
     summary="The message itself (XML)",
+    description="The bytes as they were received (or, for a message the service wrote, "
+    "sent). Bytes that were not an iWmo message come back as application/octet-stream.",
     response_class=Response,
     responses={
-        200: {"content": {"application/xml": {}}},
-        404: {"description": "unknown, or not yours", "content": _PROBLEM},
+        200: {
+            "description": "the message",
+            "content": {
+                "application/xml": {"schema": {"type": "string"}, "example": _MESSAGE_EXAMPLE},
+                "application/octet-stream": {
+                    "schema": {"type": "string", "format": "binary"},
+                    "example": "not XML at all",
+                },
+            },
+        },
+        **_READ,
+        404: _NO_MESSAGE,
     },
 )
 def get_message_xml(
@@ -255,10 +350,17 @@ def get_message_xml(
 @router.get(
     "/berichten/{message_id}/retour",
     summary="The hub's answer to a message (XML)",
+    description="The retour message (or WMO325) the service answered the message with.",
     response_class=Response,
     responses={
-        200: {"content": {"application/xml": {}}},
-        404: {"description": "no answer, unknown, or not yours", "content": _PROBLEM},
+        200: {
+            "description": "the retour message",
+            "content": {
+                "application/xml": {"schema": {"type": "string"}, "example": _RETOUR_EXAMPLE}
+            },
+        },
+        **_READ,
+        404: not_found("no answer, unknown, or not yours", "message 17 has no retour"),
     },
 )
 def get_retour(

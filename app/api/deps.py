@@ -78,12 +78,12 @@ def caller(request: Request) -> Caller:
     cache: _KeyCache = request.app.state.key_cache
     digest = participants.hash_key(key)
     found = cache.get(digest)
-    if found is not None:
-        return found
-    with services(request).database.read() as s:
-        p = participants.authenticate(s, key)
-        if p is None:
-            raise Unauthorized()
-        found = Caller(p.id, p.code, p.role, p.name)
-    cache.put(digest, found)
+    if found is None:
+        with services(request).database.read() as s:
+            p = participants.authenticate(s, key)
+            if p is None:
+                raise Unauthorized()
+            found = Caller(p.id, p.code, p.role, p.name)
+        cache.put(digest, found)
+    request.state.participant = found.code  # for the request log
     return found

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel
+import hmac
+import os
 
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
+
+from app.api.deps import Unauthorized
+from app.observability import metrics
 from app.standard import catalogue
 
 router = APIRouter(tags=["health"])
 
 
 class Health(BaseModel):
-    status: str
+    status: str = Field(
+        description="ok, or what is unavailable: schemas unavailable, database unavailable",
+        examples=["ok"],
+    )
 
 
-@router.get("/healthz", response_model=Health, summary="The process is up")
+@router.get(
+    "/healthz",
+    response_model=Health,
+    summary="The process is up",
+    description="Always `ok` while the process answers (liveness); no API key needed.",
+)
 def healthz() -> Health:
     return Health(status="ok")
 
@@ -23,7 +36,15 @@ def healthz() -> Health:
     "/readyz",
     response_model=Health,
     summary="The service can take messages",
-    responses={503: {"model": Health, "description": "not ready"}},
+    description="`ok` when every message schema is loaded and the database answers "
+    "(readiness); otherwise 503 with what is unavailable. No API key needed.",
+    responses={
+        503: {
+            "model": Health,
+            "description": "not ready",
+            "content": {"application/json": {"example": {"status": "database unavailable"}}},
+        }
+    },
 )
 def readyz(request: Request, response: Response) -> Health:
     try:
@@ -38,3 +59,32 @@ def readyz(request: Request, response: Response) -> Health:
         response.status_code = 503
         return Health(status="database unavailable")
     return Health(status="ok")
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    description="Messages by type and verdict, message and request latency histograms, "
+    "mailbox backlog per recipient, in the Prometheus text format. When "
+    "`IWMO_METRICS_TOKEN` is set, send it as `Authorization: Bearer <token>`.",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                "text/plain": {
+                    "example": "# TYPE iwmo_messages_total counter\n"
+                    'iwmo_messages_total{message_type="WMO305",verdict="accepted"} 1234.0\n'
+                }
+            }
+        },
+        401: {"description": "IWMO_METRICS_TOKEN is set and was not sent"},
+    },
+)
+def get_metrics(request: Request) -> Response:
+    token = os.environ.get("IWMO_METRICS_TOKEN")
+    if token:
+        sent = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(sent.encode(), token.encode()):
+            raise Unauthorized()
+    body = metrics.exposition(request.app.state.services)
+    return Response(body, media_type=metrics.CONTENT_TYPE)

@@ -19,7 +19,17 @@ from sqlalchemy.orm import selectinload
 from app.administration import participants
 from app.administration.models import Participant
 from app.api.deps import Caller, Forbidden, caller, services
-from app.api.problems import NotFound, Refused
+from app.api.fields import KEY, MAX_ID, PARTICIPANT_CODE
+from app.api.problems import (
+    AUTHENTICATED,
+    INVALID_REQUEST,
+    NOT_JSON,
+    NotFound,
+    Refused,
+    forbidden,
+    not_found,
+    problem,
+)
 from app.routing import config
 from app.routing.models import (
     Contract,
@@ -28,12 +38,29 @@ from app.routing.models import (
     FunctionCatalogue,
 )
 
-router = APIRouter(tags=["management"])
+router = APIRouter(tags=["management"], responses=AUTHENTICATED)
 
-_PROBLEM: dict[str, Any] = {"application/problem+json": {"schema": {"type": "object"}}}
 _OPERATORS_ONLY: dict[int | str, dict[str, Any]] = {
-    403: {"description": "you are not an operator", "content": _PROBLEM}
+    403: forbidden("you are not an operator", "only operators change contracts")
 }
+_NO_PARTICIPANT = not_found("no participant with this code", "no participant 99000002")
+
+
+def _invalid(what: str, example: str) -> dict[str, Any]:
+    return problem(
+        422,
+        f"the body is not valid, or not a valid {what}; `errors` lists every problem",
+        f"invalid_{what}",
+        f"the {what} is not valid",
+        "1 problem; nothing was changed",
+        errors=[example],
+    )
+
+
+def _conflict(description: str, title: str, detail: str) -> dict[str, Any]:
+    return problem(409, description, "conflict", title, detail)
+
+
 _MONEY_TERMS = ("tariffs", "product_tariffs")
 
 Role = Literal["municipality", "main_contractor", "subcontractor", "provider", "operator"]
@@ -97,14 +124,34 @@ class ParticipantIn(BaseModel):
         default=False,
         description="accept a municipality code missing from the CBS list (e.g. a code "
         "kept after a municipal reorganisation)",
+        examples=[False],
     )
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"code": "0307", "role": "municipality", "name": "Amersfoort"}]
+        },
+    )
 
 
 class ParticipantCreated(ParticipantOut):
     api_key: str = Field(
         description="the participant's API key: shown this once, only a hash is stored",
         examples=["iwmo_3q2-fXq..."],
+    )
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "0307",
+                    "role": "municipality",
+                    "name": "Amersfoort",
+                    "active": True,
+                    "has_key": True,
+                    "api_key": "iwmo_3q2-fXq...",
+                }
+            ]
+        }
     )
 
 
@@ -122,7 +169,10 @@ class NewKey(BaseModel):
     )
 
 
-CodePath = Annotated[str, Path(description="the participant's code", examples=["99000002"])]
+CodePath = Annotated[
+    str,
+    Path(pattern=PARTICIPANT_CODE, description="the participant's code", examples=["99000002"]),
+]
 
 
 @router.get(
@@ -146,9 +196,16 @@ def list_participants(
     summary="Register a participant",
     description="Returns the participant's API key once; only its hash is kept.",
     responses={
+        400: NOT_JSON,
         **_OPERATORS_ONLY,
-        409: {"description": "the code is taken", "content": _PROBLEM},
-        422: {"description": "the code does not fit the role", "content": _PROBLEM},
+        409: _conflict("the code is taken", "code taken", "a participant with code 0307 exists"),
+        422: problem(
+            422,
+            "the body is not valid, or the code does not fit the role",
+            "invalid_participant",
+            "not a valid participant",
+            "0399 is not a municipality in the CBS list",
+        ),
     },
 )
 def add_participant(
@@ -187,7 +244,7 @@ def _taken(code: str) -> Refused:
     summary="Issue a new API key",
     description="The participant's previous key stops working at once (in every worker "
     "within 30 seconds). Also gives a key to a participant loaded from a contract file.",
-    responses={**_OPERATORS_ONLY, 404: {"content": _PROBLEM}},
+    responses={**_OPERATORS_ONLY, 404: _NO_PARTICIPANT, 422: INVALID_REQUEST},
 )
 def rotate_key(request: Request, code: CodePath, who: Annotated[Caller, Depends(caller)]) -> NewKey:
     _operator(who, "issue keys")
@@ -204,10 +261,18 @@ def rotate_key(request: Request, code: CodePath, who: Annotated[Caller, Depends(
     "/participants/{code}",
     response_model=ParticipantOut,
     summary="Rename, deactivate or reactivate a participant",
+    description="Only what the body names changes. A deactivated participant is shut out at "
+    "once: its key stops working and the pipeline no longer accepts messages to it.",
     responses={
+        400: NOT_JSON,
         **_OPERATORS_ONLY,
-        404: {"content": _PROBLEM},
-        409: {"description": "an operator cannot deactivate itself", "content": _PROBLEM},
+        404: _NO_PARTICIPANT,
+        409: _conflict(
+            "an operator cannot deactivate itself",
+            "cannot deactivate yourself",
+            "ask another operator",
+        ),
+        422: INVALID_REQUEST,
     },
 )
 def change_participant(
@@ -315,12 +380,21 @@ def list_catalogues(
     "/catalogues/{key}/{version}",
     response_model=Catalogue,
     summary="One version of a function catalogue",
-    responses={404: {"content": _PROBLEM}},
+    description="The catalogue's functions, each with the product category and code the "
+    "messages name it by, in the format `POST /v1/catalogues` takes.",
+    responses={
+        404: not_found("no such catalogue version", "no catalogue amersfoort-wmo@2"),
+        422: INVALID_REQUEST,
+    },
 )
 def get_catalogue(
     request: Request,
-    key: Annotated[str, Path(examples=["amersfoort-wmo"])],
-    version: Annotated[int, Path(ge=1, examples=[1])],
+    key: Annotated[
+        str, Path(pattern=KEY, description="the catalogue's key", examples=["amersfoort-wmo"])
+    ],
+    version: Annotated[
+        int, Path(ge=1, le=MAX_ID, description="the catalogue's version", examples=[1])
+    ],
     who: Annotated[Caller, Depends(caller)],
 ) -> Catalogue:
     with services(request).database.read() as s:
@@ -344,9 +418,21 @@ def get_catalogue(
     "(200); with other content it is refused (409): publish it as a new version.",
     responses={
         200: {"description": "already loaded with this content", "model": Catalogue},
+        201: {"description": "loaded"},
+        400: NOT_JSON,
         **_OPERATORS_ONLY,
-        409: {"description": "this version is loaded with other content", "content": _PROBLEM},
-        422: {"description": "not valid; `errors` lists every problem", "content": _PROBLEM},
+        409: problem(
+            409,
+            "this version is loaded with other content",
+            "conflict",
+            "the catalogue conflicts with what is loaded",
+            "catalogue amersfoort-wmo@1 is loaded with other content; publish it as a new version",
+            errors=[
+                "catalogue amersfoort-wmo@1 is loaded with other content; publish it as a new "
+                "version"
+            ],
+        ),
+        422: _invalid("catalogue", "catalogue.functions[1].categorie: 99 is not a category"),
     },
 )
 def load_catalogue(
@@ -530,7 +616,11 @@ def _contracts(s: Any, *where: Any) -> Any:
 
 
 KeyPath = Annotated[
-    str, Path(description="the contract's key", examples=["amersfoort-begeleiding"])
+    str,
+    Path(
+        description="the contract's key: lower-case letters, digits and -",
+        examples=["amersfoort-begeleiding"],
+    ),
 ]
 
 
@@ -552,7 +642,13 @@ def list_contracts(request: Request, who: Annotated[Caller, Depends(caller)]) ->
     response_model=ContractOut,
     response_model_exclude_none=True,
     summary="One contract",
-    responses={404: {"description": "no such contract for you", "content": _PROBLEM}},
+    description="The contract in the format `PUT /v1/contracts/{key}` takes, its catalogue "
+    "pinned to a version; a subcontractor that is not otherwise a party sees it without "
+    "budgets and tariffs.",
+    responses={
+        404: not_found("no such contract for you", "no contract c9 for you"),
+        422: INVALID_REQUEST,
+    },
 )
 def get_contract(
     request: Request, key: KeyPath, who: Annotated[Caller, Depends(caller)]
@@ -576,12 +672,19 @@ def get_contract(
     responses={
         200: {"description": "updated, or already so", "model": ContractOut},
         201: {"description": "created", "model": ContractOut},
+        400: NOT_JSON,
         **_OPERATORS_ONLY,
-        409: {
-            "description": "delegations in force still use what it takes away",
-            "content": _PROBLEM,
-        },
-        422: {"description": "not valid; `errors` lists every problem", "content": _PROBLEM},
+        409: problem(
+            409,
+            "delegations in force still use what it takes away",
+            "conflict",
+            "the contract conflicts with what is loaded",
+            "delegation 3 of begeleiding-in3 to 99000002 is in force; end or withdraw it first",
+            errors=[
+                "delegation 3 of begeleiding-in3 to 99000002 is in force; end or withdraw it first"
+            ],
+        ),
+        422: _invalid("contract", "contract.variant: 'taakgerich' is not a variant"),
     },
 )
 def put_contract(

@@ -7,14 +7,19 @@ from typing import Annotated, Generic, TypeVar
 from fastapi import Query
 from pydantic import BaseModel, Field
 
+from app.api.fields import MAX_ID
+
 T = TypeVar("T")
 MAX_LIMIT = 500
 
 
 class Page(BaseModel, Generic[T]):
-    items: list[T]
+    """One page of a list, oldest first."""
+
+    items: list[T] = Field(description="at most `limit` items, by ascending id")
     next_after: int | None = Field(
-        description="pass as `after` for the next page; null on the last page"
+        description="pass as `after` for the next page; null on the last page",
+        examples=[50, None],
     )
 
     @classmethod
@@ -24,7 +29,18 @@ class Page(BaseModel, Generic[T]):
 
 
 def page_params(
-    after: Annotated[int, Query(ge=0, description="last id seen")] = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    after: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=MAX_ID,
+            description="the last id you saw (`next_after` of the previous page); 0 to start",
+            examples=[0],
+        ),
+    ] = 0,
+    limit: Annotated[
+        int,
+        Query(ge=1, le=MAX_LIMIT, description="at most this many items", examples=[50]),
+    ] = 50,
 ) -> tuple[int, int]:
     return after, limit

@@ -19,13 +19,13 @@ from pydantic import BaseModel, Field
 
 from app.administration.participants import MAIN_CONTRACTOR, MUNICIPALITY, SUBCONTRACTOR
 from app.api.deps import Caller, Forbidden, caller, services
-from app.api.problems import NotFound, Refused
+from app.api.fields import CBS_CODE, KEY
+from app.api.problems import AUTHENTICATED, NotFound, Refused, forbidden, not_found, problem
 from app.routing import report
 from app.routing.directory import ContractView
 
-router = APIRouter(tags=["reports"])
+router = APIRouter(tags=["reports"], responses=AUTHENTICATED)
 
-_PROBLEM: dict[str, Any] = {"application/problem+json": {"schema": {"type": "object"}}}
 CSV = "text/csv"
 
 # --- models -----------------------------------------------------------------------------------
@@ -50,7 +50,7 @@ class ReportRowOut(BaseModel):
         examples=["99000002"],
     )
     deliverer_name: str | None = Field(examples=["Subcontractor A: ambulant support"])
-    deliverer_role: Literal["main_contractor", "subcontractor"]
+    deliverer_role: Literal["main_contractor", "subcontractor"] = Field(examples=["subcontractor"])
     active_clients: int = Field(
         description="distinct clients with a delivery overlapping the period", examples=[1]
     )
@@ -106,7 +106,7 @@ class TotalsOut(BaseModel):
 
 class ContractReportOut(BaseModel):
     contract: str = Field(examples=["amersfoort-begeleiding"])
-    name: str
+    name: str = Field(examples=["Amersfoort region: Wmo begeleiding (task-based)"])
     variant: str = Field(examples=["taakgericht"])
     main_contractor: str = Field(examples=["99000001"])
     municipalities: list[str] = Field(examples=[["0307"]])
@@ -273,12 +273,18 @@ euros with two decimals, an empty cell for null.
                 CSV: {"schema": {"type": "string"}, "example": _CSV_EXAMPLE},
             },
         },
-        403: {"description": "another municipality, or not a party", "content": _PROBLEM},
-        404: {"description": "no such contract of yours", "content": _PROBLEM},
-        422: {
-            "description": "missing or bad dates, `to` before `from`, more than five years",
-            "content": _PROBLEM,
-        },
+        403: forbidden(
+            "another municipality, or not a party to any contract",
+            "a municipality sees only its own clients",
+        ),
+        404: not_found("no such contract of yours", "no contract c9 for you"),
+        422: problem(
+            422,
+            "missing or bad dates, `to` before `from`, more than five years",
+            "invalid_period",
+            "the period is not valid",
+            "'to' (2027-01-01) is before 'from' (2027-03-31)",
+        ),
     },
 )
 def deployment_report(
@@ -297,11 +303,15 @@ def deployment_report(
     ],
     municipality: Annotated[
         str | None,
-        Query(pattern=r"^[0-9]{4}$", description="CBS code; default all", examples=["0307"]),
+        Query(pattern=CBS_CODE, description="CBS code; default all", examples=["0307"]),
     ] = None,
     contract: Annotated[
         str | None,
-        Query(description="a contract key; default all", examples=["amersfoort-begeleiding"]),
+        Query(
+            pattern=KEY,
+            description="a contract key; default all",
+            examples=["amersfoort-begeleiding"],
+        ),
     ] = None,
 ) -> Any:
     try:

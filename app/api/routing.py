@@ -14,32 +14,101 @@ delegations and relays.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
 
 from app.administration import models as db
 from app.api.deps import Caller, Forbidden, caller, services
+from app.api.fields import AGB_CODE, MAX_ID, Timestamp, id_path, id_query
 from app.api.pages import Page, page_params
-from app.api.problems import NotFound, Refused
+from app.api.problems import (
+    AUTHENTICATED,
+    INVALID_REQUEST,
+    NOT_JSON,
+    NotFound,
+    Refused,
+    forbidden,
+    not_found,
+    problem,
+)
 from app.routing import models as rm
 from app.routing.delegations import DelegationError, Delegations, NewDelegation
 from app.routing.relays import RelayError, resend
 from app.standard import messages as m
 
-router = APIRouter(tags=["routing"])
+router = APIRouter(tags=["routing"], responses=AUTHENTICATED)
 
-_PROBLEM = {"application/problem+json": {"schema": {"type": "object"}}}
+ClientFilter = Annotated[int | None, id_query("client")]
+_NOT_THE_MAIN_CONTRACTOR = forbidden(
+    "you may read the delegation (its municipality, subcontractor, an operator), but only "
+    "its main contractor changes it",
+    "only the delegation's main contractor changes it",
+)
+_DELEGATION_NOT_FOUND = not_found("no such delegation, or not yours", "no delegation 3 for you")
+_RELAY_NOT_FOUND = not_found("no such relay, or not yours", "no relay 2 for you")
+_STAMPS = {"created_at": "2027-02-01T09:12:03Z", "updated_at": "2027-02-03T10:02:44Z"}
+_DECISION: dict[str, Any] = {
+    "id": 1,
+    "contract": "amersfoort-begeleiding",
+    "client_id": 4,
+    "municipality_code": "0307",
+    "main_contractor_code": "99000001",
+    "toewijzing_nummer": 5001,
+    "product_categorie": None,
+    "ingangsdatum": "2027-01-01",
+    "einddatum": "2027-12-31",
+    "budget": 1500000,
+    "withdrawn": False,
+    "created_at": "2027-01-05T09:30:12Z",
+}
+_DELEGATION: dict[str, Any] = {
+    "id": 3,
+    "decision_id": 1,
+    "contract_id": 1,
+    "client_id": 4,
+    "municipality_code": "0307",
+    "main_contractor_code": "99000001",
+    "subcontractor_code": "99000002",
+    "function_key": "begeleiding-in3",
+    "categorie": "02",
+    "code": "02N03",
+    "begindatum": "2027-02-01",
+    "einddatum": "2027-12-31",
+    "toewijzing_nummer": 900000000,
+    "status": "confirmed",
+    "retourcodes": [],
+    "last_message_id": 14,
+    **_STAMPS,
+}
+_RELAY: dict[str, Any] = {
+    "id": 2,
+    "client_id": 4,
+    "source_message_id": 27,
+    "relay_message_id": 28,
+    "municipality_code": "0307",
+    "subcontractor_code": "99000002",
+    "main_contractor_code": "99000001",
+    "status": "accepted",
+    "retourcodes": [],
+    "retour_message_id": 30,
+    "resent_as_id": None,
+    **_STAMPS,
+}
 
 
 # --- models ---------------------------------------------------------------------------------
 
 
 class DecisionOut(BaseModel):
+    """A municipality's generic or aspecific allocation to a main contractor, accepted
+    under a contract."""
+
     id: int
     contract: str = Field(examples=["amersfoort-begeleiding"])
     client_id: int
@@ -50,18 +119,22 @@ class DecisionOut(BaseModel):
     ingangsdatum: date
     einddatum: date | None
     budget: int | None = Field(description="euro cents")
-    withdrawn: bool
-    created_at: datetime
+    withdrawn: bool = Field(description="the municipality withdrew the allocation (13)")
+    created_at: Timestamp
+    model_config = ConfigDict(json_schema_extra={"examples": [_DECISION]})
 
 
 class Omvang(BaseModel):
     volume: int = Field(ge=1, le=99_999_999, examples=[3])
     eenheid: str = Field(description="code list WJ756, e.g. 04 (hour)", examples=["04"])
     frequentie: str = Field(description="code list WMO757, e.g. 2 (per week)", examples=["2"])
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"volume": 3, "eenheid": "04", "frequentie": "2"}]}
+    )
 
 
 class DelegationIn(BaseModel):
-    decision_id: int = Field(description="from GET /v1/decisions", examples=[12])
+    decision_id: int = Field(ge=1, le=MAX_ID, description="from GET /v1/decisions", examples=[12])
     function: str = Field(
         description="a function key of the contract", examples=["begeleiding-in3"]
     )
@@ -79,6 +152,18 @@ class DelegationIn(BaseModel):
         description="the volume the subcontractor is allocated; without it, one trajectory "
         "for the whole period (1 piece, total within the period)",
     )
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "decision_id": 1,
+                    "function": "begeleiding-in3",
+                    "subcontractor": "99000002",
+                    "begindatum": "2027-02-01",
+                }
+            ]
+        }
+    )
 
 
 class DelegationEnd(BaseModel):
@@ -89,9 +174,14 @@ class DelegationEnd(BaseModel):
         "(client moves to another provider), 02 (client died), ...",
         examples=["09"],
     )
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"einddatum": "2027-06-30", "reden_wijziging": "05"}]}
+    )
 
 
 class DelegationOut(BaseModel):
+    """A function under a decision, delegated to a subcontractor."""
+
     id: int
     decision_id: int
     contract_id: int
@@ -112,12 +202,15 @@ class DelegationOut(BaseModel):
     )
     retourcodes: list[str]
     last_message_id: int = Field(description="the last WMO301 sent to the subcontractor")
-    created_at: datetime
-    updated_at: datetime
-    model_config = {"from_attributes": True}
+    created_at: Timestamp
+    updated_at: Timestamp
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_DELEGATION]})
 
 
 class RelayOut(BaseModel):
+    """A subcontractor's start or stop, relayed to the municipality as the main
+    contractor's."""
+
     id: int
     client_id: int
     source_message_id: int = Field(description="the subcontractor's WMO305/WMO307")
@@ -130,22 +223,29 @@ class RelayOut(BaseModel):
         examples=["rejected"],
     )
     retourcodes: list[str] = Field(examples=[["9019"]])
-    retour_message_id: int | None
-    resent_as_id: int | None
-    created_at: datetime
-    updated_at: datetime
-    model_config = {"from_attributes": True}
+    retour_message_id: int | None = Field(description="the municipality's WMO306/WMO308")
+    resent_as_id: int | None = Field(description="the relay that resent this one")
+    created_at: Timestamp
+    updated_at: Timestamp
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_RELAY]})
 
 
 # --- decisions ------------------------------------------------------------------------------
 
 
-@router.get("/decisions", response_model=Page[DecisionOut], summary="List decisions")
+@router.get(
+    "/decisions",
+    response_model=Page[DecisionOut],
+    summary="List decisions",
+    description="Generic and aspecific allocations accepted under a contract, by ascending "
+    "id: a main contractor sees those of its contracts, a municipality its own, operators all.",
+    responses={422: INVALID_REQUEST},
+)
 def list_decisions(
     request: Request,
     who: Annotated[Caller, Depends(caller)],
     paging: Annotated[tuple[int, int], Depends(page_params)],
-    client_id: int | None = None,
+    client_id: ClientFilter = None,
 ) -> Page[DecisionOut]:
     after, limit = paging
     stmt = (
@@ -206,15 +306,35 @@ def _sees_delegation(who: Caller) -> Any:
     status_code=201,
     response_model=DelegationOut,
     summary="Delegate a function under a decision to a subcontractor",
-    description="Main contractors only. The subcontractor receives a WMO301 in its mailbox "
-    "(Afzender the municipality, a number from the service's own range, the function's "
-    "product). 409 when the function is already delegated for this client in an "
+    description="The decision's main contractor only. The subcontractor receives a WMO301 in "
+    "its mailbox (Afzender the municipality, a number from the service's own range, the "
+    "function's product). 409 when the function is already delegated for this client in an "
     "overlapping period; 422 when the contract does not allow it or the period does not fit "
     "the decision.",
     responses={
-        404: {"description": "no such decision of yours", "content": _PROBLEM},
-        409: {"description": "overlapping delegation", "content": _PROBLEM},
-        422: {"description": "not allowed by the contract or the decision", "content": _PROBLEM},
+        400: NOT_JSON,
+        403: forbidden(
+            "you may read the decision (its municipality, an operator), but only its main "
+            "contractor delegates",
+            "only the decision's main contractor delegates its functions",
+        ),
+        404: not_found("no such decision, or not yours", "no decision 1 for you"),
+        409: problem(
+            409,
+            "the function is already delegated for this client in an overlapping period",
+            "overlapping_delegation",
+            "the delegation was not carried out",
+            "begeleiding-in3 is already delegated for this client to 99000002 from 2027-02-01",
+            findings=[],
+        ),
+        422: problem(
+            422,
+            "not allowed by the contract or the decision, or the body is not valid",
+            "function_not_allowed",
+            "the delegation was not carried out",
+            "contract amersfoort-begeleiding does not let 99000003 deliver begeleiding-in1",
+            findings=[],
+        ),
     },
 )
 async def create_delegation(
@@ -232,18 +352,40 @@ async def create_delegation(
     new = NewDelegation(
         body.decision_id, body.function, body.subcontractor, body.begindatum, body.einddatum, omvang
     )
-    d = await run_in_threadpool(_act, request, who, lambda api: api.create(who.code, new))
+    d = await run_in_threadpool(
+        _act,
+        request,
+        lambda: _may_delegate(request, who, body.decision_id),
+        lambda api: api.create(who.code, new),
+    )
     return _get_delegation(request, who, d.id or 0)
 
 
-@router.get("/delegations", response_model=Page[DelegationOut], summary="List delegations")
+@router.get(
+    "/delegations",
+    response_model=Page[DelegationOut],
+    summary="List delegations",
+    description="Delegations by ascending id: the main contractor, the subcontractor and the "
+    "municipality each see theirs, operators all.",
+    responses={422: INVALID_REQUEST},
+)
 def list_delegations(
     request: Request,
     who: Annotated[Caller, Depends(caller)],
     paging: Annotated[tuple[int, int], Depends(page_params)],
-    client_id: int | None = None,
-    subcontractor: Annotated[str | None, Query(examples=["99000002"])] = None,
-    status: Annotated[str | None, Query(examples=["refused"])] = None,
+    client_id: ClientFilter = None,
+    subcontractor: Annotated[
+        str | None,
+        Query(
+            pattern=AGB_CODE,
+            description="only to this subcontractor (AGB code)",
+            examples=["99000002"],
+        ),
+    ] = None,
+    status: Annotated[
+        Literal["sent", "confirmed", "refused", "withdrawn"] | None,
+        Query(description="only in this state", examples=["refused"]),
+    ] = None,
 ) -> Page[DelegationOut]:
     after, limit = paging
     stmt = select(rm.Delegation).where(rm.Delegation.id > after, _sees_delegation(who))
@@ -261,14 +403,22 @@ def list_delegations(
     return Page.of(rows, limit)
 
 
+DelegationId = Annotated[int, id_path("delegation")]
+
+
 @router.get(
     "/delegations/{delegation_id}",
     response_model=DelegationOut,
     summary="One delegation",
-    responses={404: {"description": "unknown, or not yours", "content": _PROBLEM}},
+    description="The delegation and its status: the main contractor, the subcontractor and "
+    "the municipality may read it.",
+    responses={
+        404: not_found("no such delegation, or not yours", "no delegation 3 for you"),
+        422: INVALID_REQUEST,
+    },
 )
 def get_delegation(
-    request: Request, delegation_id: int, who: Annotated[Caller, Depends(caller)]
+    request: Request, delegation_id: DelegationId, who: Annotated[Caller, Depends(caller)]
 ) -> DelegationOut:
     return _get_delegation(request, who, delegation_id)
 
@@ -281,20 +431,37 @@ def get_delegation(
     "new Einddatum and RedenWijziging. To extend a delegation, delegate the function again "
     "from the day after.",
     responses={
-        404: {"description": "no such delegation of yours", "content": _PROBLEM},
-        422: {"description": "not earlier, or not a valid reason", "content": _PROBLEM},
+        400: NOT_JSON,
+        403: _NOT_THE_MAIN_CONTRACTOR,
+        404: _DELEGATION_NOT_FOUND,
+        409: problem(
+            409,
+            "the delegation was withdrawn",
+            "withdrawn",
+            "the delegation was not carried out",
+            "the delegation was withdrawn",
+            findings=[],
+        ),
+        422: problem(
+            422,
+            "not earlier, or not a valid reason, or the body is not valid",
+            "not_earlier",
+            "the delegation was not carried out",
+            "the delegation already ends 2027-06-30; to extend it, delegate again",
+            findings=[],
+        ),
     },
 )
 async def end_delegation(
     request: Request,
-    delegation_id: int,
+    delegation_id: DelegationId,
     body: DelegationEnd,
     who: Annotated[Caller, Depends(caller)],
 ) -> DelegationOut:
     await run_in_threadpool(
         _act,
         request,
-        who,
+        lambda: _may_change(request, who, delegation_id),
         lambda api: api.end(who.code, delegation_id, body.einddatum, body.reden_wijziging),
     )
     return _get_delegation(request, who, delegation_id)
@@ -307,20 +474,55 @@ async def end_delegation(
     description="Main contractors only, and only before the subcontractor reported a start: "
     "it receives the allocation withdrawn (RedenWijziging 13, Einddatum = Ingangsdatum).",
     responses={
-        404: {"description": "no such delegation of yours", "content": _PROBLEM},
-        409: {"description": "already started, or already withdrawn", "content": _PROBLEM},
+        403: _NOT_THE_MAIN_CONTRACTOR,
+        404: _DELEGATION_NOT_FOUND,
+        409: problem(
+            409,
+            "already started, or already withdrawn",
+            "already_started",
+            "the delegation was not carried out",
+            "the subcontractor reported a start on this delegation; end it instead",
+            findings=[],
+        ),
+        422: INVALID_REQUEST,
     },
 )
 async def withdraw_delegation(
-    request: Request, delegation_id: int, who: Annotated[Caller, Depends(caller)]
+    request: Request, delegation_id: DelegationId, who: Annotated[Caller, Depends(caller)]
 ) -> DelegationOut:
-    await run_in_threadpool(_act, request, who, lambda api: api.withdraw(who.code, delegation_id))
+    await run_in_threadpool(
+        _act,
+        request,
+        lambda: _may_change(request, who, delegation_id),
+        lambda api: api.withdraw(who.code, delegation_id),
+    )
     return _get_delegation(request, who, delegation_id)
 
 
-def _act(request: Request, who: Caller, action: Any) -> Any:
-    if who.operator or who.role == "municipality":
-        raise Forbidden("only a main contractor delegates functions")
+def _may_delegate(request: Request, who: Caller, decision_id: int) -> None:
+    """A decision you cannot see does not exist for you (404); one you see but do not hold
+    as main contractor is not yours to delegate (403)."""
+    with services(request).database.read() as s:
+        found = s.execute(
+            select(rm.Decision.municipality_code, rm.Contract.main_contractor_code)
+            .join(rm.Contract, rm.Contract.id == rm.Decision.contract_id)
+            .where(rm.Decision.id == decision_id)
+        ).first()
+    if found is None or not (who.operator or who.code in tuple(found)):
+        raise NotFound(f"no decision {decision_id} for you")
+    if who.code != found.main_contractor_code:
+        raise Forbidden("only the decision's main contractor delegates its functions")
+
+
+def _may_change(request: Request, who: Caller, delegation_id: int) -> None:
+    """As ``_may_delegate``, for a delegation: 404 unless you see it, 403 unless you are its
+    main contractor."""
+    if who.code != _get_delegation(request, who, delegation_id).main_contractor_code:
+        raise Forbidden("only the delegation's main contractor changes it")
+
+
+def _act(request: Request, guard: Callable[[], None], action: Any) -> Any:
+    guard()
     try:
         return action(Delegations(services(request).ingest))
     except DelegationError as exc:
@@ -360,13 +562,20 @@ def _sees_relay(who: Caller) -> Any:
     "/relays",
     response_model=Page[RelayOut],
     summary="Starts and stops relayed to municipalities, and their verdicts",
+    description="Relays by ascending id: the main contractor, the subcontractor and the "
+    "municipality each see theirs, operators all. `status` says how the municipality's "
+    "retour judged each.",
+    responses={422: INVALID_REQUEST},
 )
 def list_relays(
     request: Request,
     who: Annotated[Caller, Depends(caller)],
     paging: Annotated[tuple[int, int], Depends(page_params)],
-    status: Annotated[str | None, Query(examples=["rejected"])] = None,
-    client_id: int | None = None,
+    status: Annotated[
+        Literal["sent", "accepted", "rejected", "resent"] | None,
+        Query(description="only in this state", examples=["rejected"]),
+    ] = None,
+    client_id: ClientFilter = None,
 ) -> Page[RelayOut]:
     after, limit = paging
     stmt = select(rm.Relay).where(rm.Relay.id > after, _sees_relay(who))
@@ -381,13 +590,19 @@ def list_relays(
     return Page.of(rows, limit)
 
 
+RelayId = Annotated[int, id_path("relay")]
+
+
 @router.get(
     "/relays/{relay_id}",
     response_model=RelayOut,
     summary="One relay",
-    responses={404: {"description": "unknown, or not yours", "content": _PROBLEM}},
+    description="The relay and the municipality's verdict on it.",
+    responses={404: _RELAY_NOT_FOUND, 422: INVALID_REQUEST},
 )
-def get_relay(request: Request, relay_id: int, who: Annotated[Caller, Depends(caller)]) -> RelayOut:
+def get_relay(
+    request: Request, relay_id: RelayId, who: Annotated[Caller, Depends(caller)]
+) -> RelayOut:
     return _get_relay(request, who, relay_id)
 
 
@@ -402,12 +617,23 @@ def get_relay(request: Request, relay_id: int, who: Annotated[Caller, Depends(ca
     "subcontractor: a change or withdrawal, StatusAanlevering 2 or 3, which is relayed in "
     "turn.) Returns the new relay.",
     responses={
-        404: {"description": "unknown, or not yours", "content": _PROBLEM},
-        409: {"description": "not rejected", "content": _PROBLEM},
+        403: forbidden(
+            "you may read the relay but not resend it (a municipality or the subcontractor)",
+            "only operators and the main contractor resend a relay",
+        ),
+        404: _RELAY_NOT_FOUND,
+        409: problem(
+            409,
+            "the relay was not rejected",
+            "not_rejected",
+            "the relay cannot be resent",
+            "relay 2 is accepted, not rejected",
+        ),
+        422: INVALID_REQUEST,
     },
 )
 async def resend_relay(
-    request: Request, relay_id: int, who: Annotated[Caller, Depends(caller)]
+    request: Request, relay_id: RelayId, who: Annotated[Caller, Depends(caller)]
 ) -> RelayOut:
     relay = _get_relay(request, who, relay_id)
     if not (who.operator or who.code == relay.main_contractor_code):

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
+
+from app.api import bodies
 
 router = APIRouter(tags=["validation"])
 
@@ -25,16 +28,33 @@ _EXAMPLE: dict[str, Any] = {
 
 
 class FindingOut(BaseModel):
-    rule: str = Field(description="CD, CS or TR code of the standard; XML, XSD or CODEC")
-    return_code: str = Field(description="WJ001 return code a retour message carries for it")
-    path: str = Field(description="element path, e.g. /Bericht/Client/Bsn")
-    message: str
-    line: int | None = None
+    """Something wrong with a message: a rule it breaks, and where."""
+
+    rule: str = Field(
+        description="CD, CS or TR code of the standard, RT code of the service; XML, XSD or CODEC",
+        examples=["TR019"],
+    )
+    return_code: str = Field(
+        description="WJ001 return code a retour message carries for it", examples=["9019"]
+    )
+    path: str = Field(
+        description="the element from the root, with a 1-based index on repeated elements",
+        examples=["/Bericht/Client/StartProducten/StartProduct[1]/ToewijzingNummer"],
+    )
+    message: str = Field(
+        description="what is wrong, without repeating personal data",
+        examples=["ToewijzingNummer 300201 is not an allocation of this client"],
+    )
+    line: int | None = Field(
+        default=None, description="the line in the message, when known", examples=[37]
+    )
 
 
 class ValidationOut(BaseModel):
+    """The verdict on one message checked on its own."""
+
     message: str | None = Field(description="WMO301 .. WMO325; null when not an iWmo message")
-    schema_valid: bool
+    schema_valid: bool = Field(description="valid against its message schema")
     findings: list[FindingOut]
 
     model_config = {"json_schema_extra": {"examples": [_EXAMPLE]}}
@@ -44,6 +64,17 @@ class ValidationOut(BaseModel):
     "/validate",
     response_model=ValidationOut,
     summary="Check one iWmo message (schema and message rules) without storing it",
+    description="Safe parsing, the XSD of the message type, then every rule that can be "
+    "checked within the message (send the XML as the body). Nothing is stored or routed, "
+    "and no API key is needed. Rules across messages and against the administration run "
+    "only when a message is sent with `POST /v1/berichten`. A body that is not XML, or not "
+    "an iWmo 3.2 message, gets findings (rule `XML`) like any other, with HTTP 200.",
+    responses={
+        200: {
+            "description": "the findings; an empty list when the message is clean",
+            "content": {"application/json": {"example": _EXAMPLE}},
+        }
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -56,7 +87,15 @@ class ValidationOut(BaseModel):
         }
     },
 )
-async def validate_message(request: Request) -> ValidationOut:
-    body = await request.body()
-    report = request.app.state.validator.check(body)
+async def validate_message(request: Request) -> ValidationOut | Response:
+    validator = request.app.state.validator
+    limit = validator.settings.max_message_bytes
+    try:
+        body = await bodies.read_capped(request, limit)
+    except bodies.ClientDisconnect:
+        return bodies.disconnected()
+    if body.too_large:
+        return bodies.too_large(body, limit)
+    # Parsing and validating take CPU time: off the event loop, like POST /v1/berichten.
+    report = await run_in_threadpool(validator.check, body.data)
     return ValidationOut.model_validate(report.as_json())

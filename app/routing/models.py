@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -218,7 +219,17 @@ class MailboxItem(Base):
     order they were committed, so a cursor never skips one."""
 
     __tablename__ = "mailbox_items"
-    __table_args__ = (UniqueConstraint("recipient_code", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("recipient_code", "seq"),
+        # The backlog (metrics) counts only what waits.
+        Index(
+            "ix_mailbox_unacked",
+            "recipient_code",
+            "created_at",
+            postgresql_where=text("acked_at IS NULL"),
+            sqlite_where=text("acked_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recipient_code: Mapped[str] = mapped_column(String(32))

@@ -1,12 +1,17 @@
 """Reading untrusted bytes into an XML tree, safely.
 
 No DTDs, no entity expansion, no network; DOCTYPE is refused outright; a size limit
-applies before parsing starts. Every refusal is a ``MessageError`` that names the problem
-and, where known, the line.
+applies before parsing starts; only UTF-8 is read (also UTF-16 and UTF-32 without a byte
+order mark are refused). libxml2's own limits stay on (no ``huge_tree``): at most 256
+levels of nesting, no text, attribute value, comment or name beyond its maximum size; on
+top of that no element may carry more than ``MAX_ATTRIBUTES`` attributes or have more than
+``MAX_NAMESPACES`` namespace declarations in scope. Every refusal is a ``MessageError``
+that names the problem and, where known, the line.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 from dataclasses import dataclass
@@ -21,6 +26,14 @@ from app.standard.catalogue import MessageType
 Problem = Literal["empty", "too_large", "encoding", "doctype", "not_well_formed", "unknown_root"]
 
 _UTF16_32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"\xff\xfe", b"\xfe\xff")
+# Without a byte order mark, libxml2 recognises UTF-16 and UTF-32 by the NUL bytes around
+# the first '<' (XML 1.0, appendix F) and would read them.
+_WIDE = ("utf-32-le", "utf-32-be", "utf-16-le", "utf-16-be")
+
+# iWmo elements carry no attributes and a message declares two or three namespaces; these
+# bounds keep a flood of either from costing the schema findings time (one finding each).
+MAX_ATTRIBUTES = 100  # on one element
+MAX_NAMESPACES = 100  # declared on one element and its ancestors together
 _DECLARED_ENCODING = re.compile(
     rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']"
 )
@@ -86,6 +99,7 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> Parsed:
         raise MessageError(
             "doctype", "DOCTYPE declarations are not allowed in iWmo messages", line=1
         )
+    _check_breadth(root, data)
     return Parsed(root, detect(root))
 
 
@@ -114,6 +128,14 @@ def _check_encoding(data: bytes) -> None:
             "iWmo messages must be UTF-8; this one starts with a UTF-16 or UTF-32 byte order mark",
             line=1,
         )
+    wide = _wide_encoding(data)
+    if wide:
+        raise MessageError(
+            "encoding",
+            f"iWmo messages must be UTF-8; this one looks like {wide} (NUL bytes around the "
+            "first '<')",
+            line=1,
+        )
     declared = _DECLARED_ENCODING.match(data[:512])
     if declared:
         name = declared.group(1).decode("ascii", "replace")
@@ -125,20 +147,100 @@ def _check_encoding(data: bytes) -> None:
             )
 
 
+def _wide_encoding(data: bytes) -> str | None:
+    """UTF-16 or UTF-32 (without byte order mark) when the message starts like XML in it."""
+    if b"\x00" not in data[:4]:
+        return None
+    for name in _WIDE:
+        if data[:64].decode(name, "replace").lstrip(" \t\r\n").startswith("<"):
+            return name[:6].upper()
+    return None
+
+
+def _check_breadth(root: etree._Element, data: bytes) -> None:
+    """Refuse an element with too many attributes or namespace declarations. Cheap for
+    ordinary messages: only a message with that many '=' or 'xmlns' is looked at closely."""
+    if data.count(b"=") > MAX_ATTRIBUTES:
+        crowded: Any = root.xpath(f"//*[count(@*) > {MAX_ATTRIBUTES}]")
+        if crowded:
+            el = crowded[0]
+            raise MessageError(
+                "not_well_formed",
+                f"element {etree.QName(el).localname} has {len(el.attrib):,} attributes; "
+                f"at most {MAX_ATTRIBUTES} are allowed on one element",
+                el.sourceline,
+            )
+    if data.count(b"xmlns") > MAX_NAMESPACES:
+        _check_namespaces(data)
+
+
+def _check_namespaces(data: bytes) -> None:
+    # lxml does not say which namespaces an element declares itself, and building every
+    # element's nsmap costs as much as the flood; the parser's events do say it.
+    in_scope = 0
+    declared: list[int] = []
+    pending = 0
+    events = etree.iterparse(
+        io.BytesIO(data),
+        events=("start-ns", "start", "end"),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+    )
+    for event, item in events:
+        if event == "start-ns":
+            pending += 1
+        elif event == "start":
+            declared.append(pending)
+            in_scope += pending
+            pending = 0
+            if in_scope > MAX_NAMESPACES:
+                raise MessageError(
+                    "not_well_formed",
+                    f"element {etree.QName(item).localname} has {in_scope:,} namespace "
+                    f"declarations in scope; at most {MAX_NAMESPACES} are allowed",
+                    item.sourceline,
+                )
+        else:
+            in_scope -= declared.pop()
+
+
 def _syntax_error(exc: etree.XMLSyntaxError, data: bytes) -> MessageError:
     line = exc.lineno or None
     text = (exc.msg or str(exc)).strip()
-    text = re.sub(r", line \d+, column \d+$", "", text)
+    text = re.sub(r", line \d+, column \d+$", "", text).strip()
     if "not proper UTF-8" in text or "Invalid bytes in character encoding" in text:
         return MessageError("encoding", f"invalid UTF-8 at line {line}", line)
+    if "Unsupported encoding" in text:
+        return MessageError("encoding", f"iWmo messages must be UTF-8 ({text})", line)
+    nul = data.find(b"\x00")
+    if nul >= 0 and (line is None or data.count(b"\n", 0, nul) < line):
+        line = data.count(b"\n", 0, nul) + 1
+        return MessageError(
+            "not_well_formed",
+            f"not well-formed XML at line {line}: a NUL byte (0x00), which XML does not allow",
+            line,
+        )
+    if "Excessive depth" in text:
+        return MessageError(
+            "not_well_formed",
+            f"elements nested too deeply (line {line}); at most 256 levels are allowed",
+            line,
+        )
+    if "XML_PARSE_HUGE" in text or "too big found" in text or "too long" in text.lower():
+        return MessageError(
+            "not_well_formed",
+            f"not well-formed XML at line {line}: a text, attribute value, comment or name "
+            f"is longer than the parser allows ({text.split(', try')[0]})",
+            line,
+        )
     if (
         "DOCTYPE" in text
         or "failed to load" in text
         or ("Entity" in text and "not defined" in text)
     ):
         return MessageError("doctype", f"DOCTYPE or entities are not allowed (line {line})", line)
-    if "Excessive depth" in text:
-        return MessageError("not_well_formed", f"elements nested too deeply (line {line})", line)
     if _at_end(exc, data) and "mismatch" not in text:
         return MessageError(
             "not_well_formed",

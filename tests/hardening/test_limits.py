@@ -1,0 +1,245 @@
+"""Size limits on XML bodies: refused by Content-Length before reading, or as soon as the
+stream passes the limit; what is refused is still stored (its first 64 KiB); memory never
+grows with what a client sends."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from itertools import count
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from lxml import etree
+from sqlalchemy import func, select
+
+from app.administration import models as db
+from app.administration.ingest import TOO_LARGE_KEPT
+from app.api import create_app
+from app.config import DEFAULT_MAX_MESSAGE_BYTES, Settings
+from app.rules.constraints import elfproef
+from app.services import Services
+from tests.administration.helpers import Party, approved, declaratie, prestatie, xml
+from tests.hardening.support import (
+    CHUNK,
+    XML,
+    Source,
+    auth,
+    measured,
+    message,
+    pieces,
+    post_streamed,
+    raw,
+    recorded,
+    refused,
+)
+
+MB = 1024 * 1024
+FIFTY_MB = 50 * MB
+
+
+@pytest.fixture
+def hub(settings: Settings, services: Services) -> Iterator[Callable[[int], FastAPI]]:
+    """Apps with another message size limit, on the same database as ``app``."""
+    built: list[Services] = []
+
+    def build(limit: int) -> FastAPI:
+        svc = Services.build(replace(settings, max_message_bytes=limit))
+        built.append(svc)
+        return create_app(svc.settings, svc)
+
+    yield build
+    for svc in built:
+        svc.close()
+
+
+def stored_count(services: Services) -> int:
+    with services.database.read() as s:
+        return int(s.scalar(select(func.count()).select_from(db.Message)) or 0)
+
+
+def test_a_declared_length_over_the_limit_is_refused_before_reading(
+    hub: Callable[[int], FastAPI], gemeente: Party
+) -> None:
+    source = Source(FIFTY_MB)
+    headers = {**XML, **auth(gemeente), "content-length": str(FIFTY_MB)}
+    r = post_streamed(hub(MB), "/v1/berichten", source, headers)
+    problem = refused(r, 413, "too_large", "52,428,800 bytes", "1,048,576 bytes")
+    assert problem["code"] == "IB012"
+    assert r.headers["connection"] == "close"
+    # Only the head was read, to keep a record of what it was.
+    assert source.taken <= TOO_LARGE_KEPT + CHUNK
+    seen = recorded(gemeente, problem["message_id"])
+    assert (seen["status"], seen["size"]) == ("unreadable", FIFTY_MB)
+    assert raw(gemeente, problem["message_id"]) == source.first(TOO_LARGE_KEPT)
+
+
+@pytest.mark.parametrize("limit", [MB, DEFAULT_MAX_MESSAGE_BYTES], ids=["1MiB", "default"])
+def test_a_50mb_stream_is_cut_at_the_limit_in_bounded_memory(
+    limit: int,
+    hub: Callable[[int], FastAPI],
+    gemeente: Party,
+    record_property: Callable[[str, object], None],
+) -> None:
+    app = hub(limit)
+    source = Source(FIFTY_MB)  # no Content-Length: sent chunked
+    r, peak = measured(
+        lambda: post_streamed(app, "/v1/berichten", source, {**XML, **auth(gemeente)})
+    )
+    record_property("peak_bytes", peak)
+    record_property("read_bytes", source.taken)
+    problem = refused(r, 413, "too_large", f"{limit:,} bytes")
+    # Reading stopped at the first chunk over the limit ...
+    assert limit < source.taken <= limit + CHUNK
+    # ... holding no more than the limit: well below the body's size.
+    assert peak < limit * 1.2 + 2 * MB
+    assert peak < FIFTY_MB / 2
+    seen = recorded(gemeente, problem["message_id"])
+    assert (seen["status"], seen["size"]) == ("unreadable", source.taken)
+    assert raw(gemeente, problem["message_id"]) == source.first(TOO_LARGE_KEPT)
+
+
+def test_a_50mb_body_in_one_piece_is_refused_and_its_head_stored(gemeente: Party) -> None:
+    body = b"<wmo301:Bericht>" + b"x" * (FIFTY_MB - 16)
+    r = gemeente.client.post("/v1/berichten", content=body, headers=XML)
+    problem = refused(r, 413, "too_large", "52,428,800 bytes")
+    seen = recorded(gemeente, problem["message_id"])
+    assert (seen["status"], seen["size"]) == ("unreadable", FIFTY_MB)
+    assert raw(gemeente, problem["message_id"]) == body[:TOO_LARGE_KEPT]
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_the_limit_is_exact(
+    chunked: bool, hub: Callable[[int], FastAPI], gemeente: Party, aanbieder: Party
+) -> None:
+    body = message()
+    headers = {**XML, **auth(gemeente)}
+
+    def send(limit: int) -> Any:
+        if chunked:
+            return post_streamed(hub(limit), "/v1/berichten", pieces(body), headers)
+        return TestClient(hub(limit)).post("/v1/berichten", content=body, headers=headers)
+
+    assert approved(send(len(body)))
+    refused(send(len(body) - 1), 413, "too_large", f"{len(body) - 1:,} bytes")
+
+
+def test_validate_refuses_over_the_limit_without_storing(
+    hub: Callable[[int], FastAPI], services: Services
+) -> None:
+    app = hub(MB)
+    declared = Source(FIFTY_MB)
+    r = post_streamed(app, "/v1/validate", declared, {**XML, "content-length": str(FIFTY_MB)})
+    assert r.status_code == 413
+    assert r.headers["content-type"] == "application/problem+json"
+    problem = r.json()
+    assert problem["type"] == "urn:iwmo-hub:problem:too_large"
+    assert "52,428,800 bytes" in problem["detail"] and "1,048,576 bytes" in problem["detail"]
+    assert declared.taken == 0
+    chunked = Source(FIFTY_MB)
+    r = post_streamed(app, "/v1/validate", chunked, XML)
+    assert r.status_code == 413
+    assert r.json()["type"] == "urn:iwmo-hub:problem:too_large"
+    assert MB < chunked.taken <= MB + CHUNK
+    r = TestClient(app).post("/v1/validate", content=message(), headers=XML)
+    assert r.status_code == 200 and r.json()["findings"] == []
+    assert stored_count(services) == 0
+
+
+def test_no_body_is_read_before_authentication(app: FastAPI, services: Services) -> None:
+    source = Source(FIFTY_MB)
+    r = post_streamed(app, "/v1/berichten", source, {**XML, "content-length": str(FIFTY_MB)})
+    assert r.status_code == 401
+    assert source.taken == 0
+    assert stored_count(services) == 0
+
+
+@pytest.mark.parametrize("path", ["/v1/berichten", "/v1/validate"])
+def test_a_client_that_leaves_mid_body_gets_no_5xx_and_nothing_is_stored(
+    path: str, app: FastAPI, services: Services, gemeente: Party
+) -> None:
+    """The body stops half way: the client disconnected."""
+    messages = [
+        {"type": "http.request", "body": message()[:500], "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(msg: dict[str, Any]) -> None:
+        sent.append(msg)
+
+    headers = [(b"content-type", b"application/xml")] + [
+        (k.encode(), v.encode()) for k, v in auth(gemeente).items()
+    ]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 1),
+        "server": ("hub", 80),
+    }
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 400
+    assert b"incomplete_body" in sent[1]["body"]
+    assert stored_count(services) == 0
+
+
+def _bsns() -> Iterator[str]:
+    for n in count(100_000_000):
+        if elfproef(f"{n:09d}"):
+            yield f"{n:09d}"
+
+
+CLIENTS = 5000
+
+
+def test_a_declaration_for_5000_clients_just_under_the_limit_is_answered(
+    hub: Callable[[int], FastAPI],
+    gemeente: Party,
+    aanbieder: Party,
+    record_property: Callable[[str, object], None],
+) -> None:
+    """Schema-valid; every line refers to an allocation the provider does not have, so the
+    WMO325 lists all 5,000 lines as refused."""
+    bsn = _bsns()
+    body = xml(
+        declaratie(
+            *[(next(bsn), prestatie(f"R{i:07d}", nummer=10_000 + i)) for i in range(CLIENTS)]
+        )
+    )
+    client = TestClient(hub(len(body) + 1))
+    started = time.perf_counter()
+    r = client.post("/v1/berichten", content=body, headers={**XML, **auth(aanbieder)})
+    seconds = time.perf_counter() - started
+    record_property("seconds", round(seconds, 2))
+    record_property("bytes", len(body))
+    assert r.status_code == 200, r.text[:2000]
+    assert r.headers["content-type"] == "application/xml"
+    answer = etree.fromstring(r.content)
+    lines = answer.findall(
+        ".//{*}DeclaratieAntwoord/{*}Clienten/{*}Client/{*}Prestaties/{*}Prestatie"
+    )
+    assert len(lines) == CLIENTS
+    assert {c.text for line in lines for c in line.iterfind("{*}RetourCodes/{*}RetourCode")} == {
+        "9338"
+    }
+    message_id = int(r.headers["location"].rsplit("/", 1)[1])
+    seen = recorded(aanbieder, message_id)
+    assert (seen["status"], seen["size"]) == ("rejected", len(body))
+    assert len(seen["findings"]) == CLIENTS
+    # Answered well within a client's patience (about 7 s on a laptop; see the README).
+    assert seconds < 60

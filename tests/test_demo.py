@@ -1,0 +1,98 @@
+"""``iwmo demo`` on the test database: the Amersfoort region and a year of its traffic,
+scaled down to 40 clients, through the real API."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from app import cli
+from app.demo.scenario import MISTAKES, REFUSED_REQUESTS
+from tests.routing.conftest import cli_env  # noqa: F401  (the CLI on the test database)
+
+SUBCONTRACTORS = {"99000002", "99000003", "99000004"}
+MUNICIPALITY_SENDS = {"WMO301", "WMO306", "WMO308"}
+SUBCONTRACTOR_SENDS = {"WMO302", "WMO305", "WMO307"}
+
+
+def demo(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = cli.main(["demo", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_a_year_of_the_region_and_a_second_run(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = demo(capsys, "--clients", "40", "--json")
+    assert code == 0, err
+    assert out.endswith("}\n") and out.count("\n") == 1  # exactly one JSON object
+    s: dict[str, Any] = json.loads(out)
+
+    assert s["participants"] == {
+        "municipalities": 7,
+        "main_contractors": 1,
+        "subcontractors": 3,
+        "operators": 1,
+    }
+    assert s["clients"]["total"] == 40
+    assert sum(s["clients"]["per_municipality"].values()) == 40
+
+    # Every party's messages are accounted for: what each sent is what the service
+    # recorded from it, and each sends what its role sends.
+    assert s["messages_by_party"] == s["service"]["received_by_party"]
+    assert s["messages"] == s["service"]["received"]
+    for party, sent in s["messages_by_party"].items():
+        expected = SUBCONTRACTOR_SENDS if party in SUBCONTRACTORS else MUNICIPALITY_SENDS
+        assert set(sent) <= expected, party
+    assert set(s["messages"]) == MUNICIPALITY_SENDS | SUBCONTRACTOR_SENDS
+
+    # The deliberate mistakes, and nothing else, were refused, each with its rules.
+    assert s["unexpected"] == []
+    assert set(s["planted_mistakes"]) == set(MISTAKES)
+    for kind, mistake in s["planted_mistakes"].items():
+        assert mistake["refused"] >= 1
+        assert mistake["rules"] == list(MISTAKES[kind].rules)
+    assert s["rejections"] == s["expected_rejections"]
+    assert {"RT001", "RT002", "TR069", "TR074", "TR135", "TR326", "TR413"} == set(s["rejections"])
+    refused = sum(m["refused"] for m in s["planted_mistakes"].values())
+    assert s["rejected"] == refused == s["service"]["statuses"]["rejected"]
+    assert s["accepted"] == sum(s["messages"].values()) - refused
+    assert set(s["refused_requests"]) == set(REFUSED_REQUESTS)
+
+    # Every delegation was confirmed by its subcontractor, every relay accepted by its
+    # municipality, and every mailbox item fetched where needed and acknowledged.
+    assert set(s["delegations"]["by_status"]) == {"confirmed"}
+    assert set(s["delegations"]["by_subcontractor"]) == SUBCONTRACTORS
+    assert set(s["relays"]) == {"accepted"}
+    mailboxes = s["mailboxes"]
+    assert mailboxes["waiting"] == 0
+    assert mailboxes["delivered"] == mailboxes["acknowledged"] > 0
+
+    # The deployment report for 2027 shows what each subcontractor delivered.
+    begeleiding = s["report"]["contracts"]["amersfoort-begeleiding"]
+    rows = begeleiding["rows"]
+    assert {r["deliverer"] for r in rows} == SUBCONTRACTORS
+    assert {r["deliverer_role"] for r in rows} == {"subcontractor"}
+    accepted_starts = s["messages"]["WMO305"] - s["rejected_by_type"]["WMO305"]
+    assert sum(r["starts"] for r in rows) == accepted_starts
+    assert begeleiding["totals"]["cost"] > 0
+
+    # No BSN (all start with 9999) anywhere.
+    assert not re.search(r"9999\d{5}", out + err)
+
+    # A second run on the same database is refused; with --force it adds another
+    # population (other BSNs, decision numbers and identifications) to what is there.
+    code, out, err = demo(capsys, "--clients", "40", "--json")
+    assert (code, out) == (2, "")
+    assert "already holds" in err and "--force" in err
+    code, out, err = demo(capsys, "--clients", "15", "--json", "--force", "--seed", "7")
+    assert code == 0, err
+    again = json.loads(out)
+    assert again["added_to_existing_data"] is True
+    assert again["unexpected"] == []
+    assert again["rejections"] == again["expected_rejections"]
+    assert again["messages_by_party"] == again["service"]["received_by_party"]
+    assert again["mailboxes"]["waiting"] == 0
