@@ -13,7 +13,7 @@ import threading
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 
 from app.administration import models as db
 from app.administration.store import Tx
@@ -21,7 +21,7 @@ from app.cli import main
 from app.config import Settings
 from app.services import Services
 from tests.administration.conftest import aanbieder, app, gemeente, operator  # noqa: F401
-from tests.administration.helpers import GEMEENTE, Party, approved, toewijzing, xml
+from tests.administration.helpers import GEMEENTE, Party, approved, ident, toewijzing, xml
 from tests.administration.test_concurrency import second_worker, sender
 from tests.conftest import ROOT
 
@@ -128,6 +128,65 @@ def test_no_database_at_all_gives_503(gemeente: Party, monkeypatch: pytest.Monke
     r = gemeente.send(xml(toewijzing(ReferentieAanbieder=None)))
     assert r.status_code == 503
     assert r.json()["detail"] == "nothing was changed; send the message again later"
+
+
+def _break_connections(services: Services) -> int:
+    """Break the connections the service holds, as a database restart does: on PostgreSQL
+    the server ends their backends; SQLite has no server, so they are closed under the
+    pool's feet. Returns how many were broken."""
+    pool: Any = services.database.engine.pool
+    idle = [pool._pool.get_nowait() for _ in range(pool._pool.qsize())]
+    if services.database.url.startswith("postgresql"):
+        pids = [record.dbapi_connection.info.backend_pid for record in idle]
+        engine = create_engine(services.database.url)
+        with engine.begin() as conn:
+            for pid in pids:
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        engine.dispose()
+    else:
+        for record in idle:
+            record.dbapi_connection.close()
+    for record in idle:
+        pool._pool.put_nowait(record)
+    return len(idle)
+
+
+def test_a_database_restart_between_messages_costs_the_sender_nothing(
+    services: Services, gemeente: Party, aanbieder: Party, operator: Party
+) -> None:
+    """Every pooled connection dies with the restart; the next messages are received on
+    fresh connections instead of failing once for each stale one."""
+    assert approved(gemeente.send(xml(toewijzing(ReferentieAanbieder=None))))
+    assert _break_connections(services) >= 1
+    for _ in range(3):
+        r = gemeente.send(xml(ident(toewijzing(ReferentieAanbieder=None))))
+        assert r.status_code == 200, r.text
+        assert approved(r)
+    statuses = [m["status"] for m in operator.get("/v1/berichten").json()["items"]]
+    assert statuses.count("accepted") == 4
+
+
+def test_a_connection_lost_while_judging_is_received_again_once(
+    services: Services, gemeente: Party, aanbieder: Party, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection breaks in the middle of judging (after the bytes were stored): the
+    message is judged again on a new connection, and applied once."""
+    real = Tx.execute
+    broken = {"left": 1}
+
+    def execute(self: Tx, sql: str, params: Any = ()) -> Any:
+        if broken["left"] and sql.startswith("INSERT INTO toewijzing_versies"):
+            broken["left"] -= 1
+            self._cur.connection.close()  # the server goes away mid-transaction
+        return real(self, sql, params)
+
+    monkeypatch.setattr(Tx, "execute", execute)
+    r = gemeente.send(xml(toewijzing(ReferentieAanbieder=None)))
+    assert broken["left"] == 0
+    assert approved(r)
+    assert count(services, db.Toewijzing) == 1
+    assert count(services, db.ToewijzingVersie) == 1
+    assert count(services, db.Message) == 2  # the 301 (stored once) and its 302
 
 
 _KILLED = textwrap.dedent(

@@ -99,6 +99,22 @@ def test_text_format_for_people() -> None:
         logs.request_id.reset(token)
 
 
+def test_uvicorns_coloured_copy_of_a_message_is_left_out() -> None:
+    record = logging.makeLogRecord(
+        {
+            "msg": "Started server process [%d]",
+            "args": (7,),
+            "levelname": "INFO",
+            "name": "uvicorn.error",
+            "color_message": "Started server process [\x1b[36m%d\x1b[0m]",
+        }
+    )
+    line = json.loads(logs.JsonFormatter().format(record))
+    assert line["msg"] == "Started server process [7]"
+    assert "color_message" not in line
+    assert "color_message" not in logs.TextFormatter().format(record)
+
+
 def _sample(text: str, name: str, **labels: str) -> float:
     wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
     for line in text.splitlines():

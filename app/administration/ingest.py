@@ -30,7 +30,7 @@ from app.administration.crypto import BSN, RAW, Vault
 from app.administration.db import Database
 from app.administration.handlers import HANDLERS
 from app.administration.participants import MUNICIPALITY, PROVIDER_ROLES, Directory
-from app.administration.store import Store, Tx
+from app.administration.store import ConnectionLost, Store, Tx
 from app.findings import Finding
 from app.routing import mailbox
 from app.routing.directory import ContractDirectory
@@ -157,13 +157,22 @@ class Ingest:
     def receive(self, sender: Sender, data: bytes) -> Outcome:
         started = time.perf_counter()
         sha = hashlib.sha256(data).hexdigest()
-        message_id, status = self._store_raw(sender, data, sha)
-        if status != "received":
-            outcome = self.replay(message_id)
-        else:
-            outcome = self.process(sender, message_id, sha, self.validator.check(data))
+        try:
+            outcome = self._receive(sender, data, sha)
+        except ConnectionLost:
+            # Once, on a fresh connection: receiving is safe to repeat (the bytes are
+            # found by their hash, and judging only a message still waiting), so a
+            # database restart between two messages costs the sender nothing.
+            log.warning("database connection lost; receiving again on a new connection")
+            outcome = self._receive(sender, data, sha)
         self._observe(sender, outcome, time.perf_counter() - started)
         return outcome
+
+    def _receive(self, sender: Sender, data: bytes, sha: str) -> Outcome:
+        message_id, status = self._store_raw(sender, data, sha)
+        if status != "received":
+            return self.replay(message_id)
+        return self.process(sender, message_id, sha, self.validator.check(data))
 
     def _observe(self, sender: Sender, outcome: Outcome, seconds: float) -> None:
         log.info(

@@ -168,6 +168,12 @@ def values_of(record: r.Record, *names: str) -> dict[str, Any]:
     return {n: getattr(record, n) for n in (names or _columns(type(record)))}
 
 
+class ConnectionLost(Exception):
+    """The database connection broke during a transaction (a database restart, a
+    failover, a killed backend). Whether a commit under way took effect is unknown, so only
+    work that is safe to repeat may be retried."""
+
+
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -176,21 +182,35 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         """One transaction: committed when the block ends, rolled back on any error.
-        On SQLite it begins IMMEDIATE, so writers queue instead of failing."""
+        On SQLite it begins IMMEDIATE, so writers queue instead of failing. A broken
+        connection raises ``ConnectionLost``."""
         conn = self.engine.raw_connection()
         try:
-            cursor = conn.cursor()
-            if self.sqlite:
-                cursor.execute("BEGIN IMMEDIATE")
-            tx = Tx(cursor, self.sqlite)
             try:
-                yield tx
-            except BaseException:
+                cursor = conn.cursor()
+                if self.sqlite:
+                    cursor.execute("BEGIN IMMEDIATE")
+                yield Tx(cursor, self.sqlite)
+                if self.sqlite:
+                    cursor.execute("COMMIT")
+                else:
+                    conn.commit()
+            except BaseException as exc:
+                if self._lost(exc, conn):
+                    conn.invalidate(exc)
+                    # What broke this connection (a restart, a failover) broke the idle
+                    # ones in the pool too: replace them all now rather than fail one
+                    # request for each of them. Connections in use are dropped when they
+                    # are returned.
+                    self.engine.dispose(close=False)
+                    raise ConnectionLost(type(exc).__name__) from exc
                 conn.rollback()
                 raise
-            if self.sqlite:
-                cursor.execute("COMMIT")
-            else:
-                conn.commit()
         finally:
             conn.close()
+
+    def _lost(self, exc: BaseException, conn: Any) -> bool:
+        dialect = self.engine.dialect
+        return isinstance(exc, dialect.loaded_dbapi.Error) and bool(
+            dialect.is_disconnect(exc, conn.dbapi_connection, None)
+        )

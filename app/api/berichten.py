@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -15,7 +15,7 @@ from app.administration.crypto import RAW
 from app.administration.ingest import TOO_LARGE_KEPT, Sender
 from app.api import bodies
 from app.api.deps import Caller, Forbidden, caller, services
-from app.api.fields import Timestamp
+from app.api.fields import Timestamp, id_path, id_query
 from app.api.pages import Page, page_params
 from app.api.problems import (
     INVALID_REQUEST,
@@ -29,6 +29,21 @@ from app.api.validate import FindingOut
 from app.routing.models import MailboxItem
 
 router = APIRouter(tags=["messages"])
+
+MessageId = Annotated[int, id_path("message")]
+MessageTypeFilter = str | None
+_MESSAGE_TYPE = Query(
+    pattern=r"^[Ww][Mm][Oo][0-9]{3}$",
+    description="only messages of this type (WMO301 ... WMO325, any case)",
+    examples=["WMO301"],
+)
+StatusFilter = (
+    Literal[
+        "received", "accepted", "partially_accepted", "rejected", "unreadable", "forbidden", "sent"
+    ]
+    | None
+)
+_STATUS = Query(description="only messages with this status", examples=["rejected"])
 
 XML_TYPES = ("application/xml", "text/xml")
 
@@ -278,9 +293,9 @@ def list_messages(
     request: Request,
     who: Annotated[Caller, Depends(caller)],
     paging: Annotated[tuple[int, int], Depends(page_params)],
-    message_type: Annotated[str | None, Query(examples=["WMO301"])] = None,
-    status: Annotated[str | None, Query(examples=["rejected"])] = None,
-    client_id: int | None = None,
+    message_type: Annotated[MessageTypeFilter, _MESSAGE_TYPE] = None,
+    status: Annotated[StatusFilter, _STATUS] = None,
+    client_id: Annotated[int | None, id_query("client")] = None,
 ) -> Page[MessageOut]:
     after, limit = paging
     query = select(db.Message).where(visible(who), db.Message.id > after)
@@ -312,7 +327,7 @@ def _message(request: Request, who: Caller, message_id: int) -> db.Message:
     responses={**_READ, 404: _NO_MESSAGE},
 )
 def get_message(
-    request: Request, message_id: int, who: Annotated[Caller, Depends(caller)]
+    request: Request, message_id: MessageId, who: Annotated[Caller, Depends(caller)]
 ) -> MessageOut:
     return MessageOut.model_validate(_message(request, who, message_id))
 
@@ -339,7 +354,7 @@ def get_message(
     },
 )
 def get_message_xml(
-    request: Request, message_id: int, who: Annotated[Caller, Depends(caller)]
+    request: Request, message_id: MessageId, who: Annotated[Caller, Depends(caller)]
 ) -> Response:
     row = _message(request, who, message_id)
     raw = services(request).vault.decrypt(row.raw_encrypted, RAW)
@@ -364,7 +379,7 @@ def get_message_xml(
     },
 )
 def get_retour(
-    request: Request, message_id: int, who: Annotated[Caller, Depends(caller)]
+    request: Request, message_id: MessageId, who: Annotated[Caller, Depends(caller)]
 ) -> Response:
     row = _message(request, who, message_id)
     if row.retour_id is None:

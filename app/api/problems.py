@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException
 
+from app.administration.store import ConnectionLost
 from app.api.deps import Forbidden, Unauthorized
 
 log = logging.getLogger(__name__)
@@ -207,6 +208,7 @@ def install(app: FastAPI) -> None:
             "a number or text in the request is out of range; nothing was changed",
         )
 
+    @app.exception_handler(ConnectionLost)
     @app.exception_handler(OperationalError)
     @app.exception_handler(DBAPIError)
     @app.exception_handler(sqlite3.OperationalError)

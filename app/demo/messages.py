@@ -141,15 +141,19 @@ def start(
     )
     msg = m.WMO305(
         Header=_provider_header("418", subcontractor, c.municipality, ident, day),
-        Client=m.StartClient(
-            Bsn=c.bsn,
-            Geboortedatum=m.Geboortedatum(Datum=c.birth_date),
-            Geslacht=c.gender,
-            Naam=_short_name(c),
-            StartProducten=[line],
-        ),
+        Client=m.StartClient(**_identified(c), StartProducten=[line]),
     )
     return codec.to_bytes(msg, pretty=False)
+
+
+def _identified(c: Client) -> dict[str, Any]:
+    """How a start or stop names its client."""
+    return {
+        "Bsn": c.bsn,
+        "Geboortedatum": m.Geboortedatum(Datum=c.birth_date),
+        "Geslacht": c.gender,
+        "Naam": _short_name(c),
+    }
 
 
 def stop(
@@ -175,13 +179,7 @@ def stop(
     )
     msg = m.WMO307(
         Header=_provider_header("420", subcontractor, c.municipality, ident, day),
-        Client=m.StopClient(
-            Bsn=c.bsn,
-            Geboortedatum=m.Geboortedatum(Datum=c.birth_date),
-            Geslacht=c.gender,
-            Naam=_short_name(c),
-            StopProducten=[line],
-        ),
+        Client=m.StopClient(**_identified(c), StopProducten=[line]),
     )
     return codec.to_bytes(msg, pretty=False)
 

@@ -23,7 +23,13 @@ request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request
 
 _INCOMING_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # Attributes every LogRecord has; everything else passed with extra= goes into the line.
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# uvicorn adds a copy of its message with terminal colour codes: of no use in a log file.
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 
 
 def new_request_id(offered: str | None = None) -> str:

@@ -41,7 +41,7 @@ from tests.api.conftest import (
     build_world,
     openapi_document,
 )
-from tests.conftest import TEST_DATABASE_URL, TEST_KEY, wipe
+from tests.conftest import TEST_KEY, wipe
 
 EXAMPLES = int(os.environ.get("IWMO_FUZZ_EXAMPLES", "6"))
 
@@ -102,15 +102,6 @@ def test_as_a_municipality(case: Any, fuzz_world: tuple[Any, World]) -> None:
 # --- what fuzzing found, pinned ----------------------------------------------------------------
 
 TOO_LARGE = 2**63  # beyond SQLite's integers, and PostgreSQL's
-# Integer parameters declared by handlers that are another engineer's to change
-# (app/api/berichten.py): on SQLite the driver cannot bind 2**63 and the request fails
-# with a server error. Take them off when they are bounded (fields.id_path/id_query).
-UNBOUNDED_ON_SQLITE = {
-    ("get", "/v1/berichten", "client_id"),
-    ("get", "/v1/berichten/{message_id}", "message_id"),
-    ("get", "/v1/berichten/{message_id}/xml", "message_id"),
-    ("get", "/v1/berichten/{message_id}/retour", "message_id"),
-}
 
 
 def _requests(value: Any, kind: str) -> Iterator[tuple[str, str, str, str, dict[str, Any]]]:
@@ -148,8 +139,7 @@ def test_out_of_range_numbers_are_refused_not_failed(fuzz_world: tuple[Any, Worl
             failed.add((method, path, name))
         else:
             assert r.headers["content-type"] == "application/problem+json"
-    postgres = TEST_DATABASE_URL.startswith("postgresql")
-    assert failed == (set() if postgres else UNBOUNDED_ON_SQLITE)
+    assert failed == set()
 
 
 def test_text_with_a_nul_byte_is_refused_not_failed(fuzz_world: tuple[Any, World]) -> None:

@@ -5,7 +5,6 @@ grows with what a client sends."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from itertools import count
@@ -211,7 +210,6 @@ def test_a_declaration_for_5000_clients_just_under_the_limit_is_answered(
     hub: Callable[[int], FastAPI],
     gemeente: Party,
     aanbieder: Party,
-    record_property: Callable[[str, object], None],
 ) -> None:
     """Schema-valid; every line refers to an allocation the provider does not have, so the
     WMO325 lists all 5,000 lines as refused."""
@@ -222,11 +220,7 @@ def test_a_declaration_for_5000_clients_just_under_the_limit_is_answered(
         )
     )
     client = TestClient(hub(len(body) + 1))
-    started = time.perf_counter()
     r = client.post("/v1/berichten", content=body, headers={**XML, **auth(aanbieder)})
-    seconds = time.perf_counter() - started
-    record_property("seconds", round(seconds, 2))
-    record_property("bytes", len(body))
     assert r.status_code == 200, r.text[:2000]
     assert r.headers["content-type"] == "application/xml"
     answer = etree.fromstring(r.content)
@@ -241,5 +235,3 @@ def test_a_declaration_for_5000_clients_just_under_the_limit_is_answered(
     seen = recorded(aanbieder, message_id)
     assert (seen["status"], seen["size"]) == ("rejected", len(body))
     assert len(seen["findings"]) == CLIENTS
-    # Answered well within a client's patience (about 7 s on a laptop; see the README).
-    assert seconds < 60
