@@ -1,6 +1,6 @@
 """Building retour messages: the receiver's verdict on a message, level by level.
 
-The standard checks a received message on four levels (IV088): the schema, the rules
+The standard checks a received message on four levels (IV032): the schema, the rules
 within the message, rules across messages, and external sources. A message that fails the
 schema gets no retour at all: the sender gets an error instead (the hub answers over HTTP).
 For the other levels:
@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
+from app.clock import today
 from app.findings import TECHNICAL_REJECTION, Finding
 from app.standard import catalogue, codec, elements
 from app.standard import messages as m
@@ -74,7 +75,7 @@ def build(
         raise ValueError(f"{mt.name} is itself a retour message")
     retour = mt.retour
     identificatie = identificatie or new_identificatie()
-    dagtekening = dagtekening or date.today()
+    dagtekening = dagtekening or today()
     refused = refusal_codes(findings)
     if refused or not findings:
         # Fully approved: the header alone, without return codes (IV028).
@@ -97,6 +98,29 @@ def build(
             obj.RetourCodes = [OK]
     header = _retour_header(original.Header, retour, [OK], identificatie, dagtekening)
     return retour.root(Header=header, **{body_field: body})
+
+
+def refusal(
+    message_type: MessageType,
+    header: Any,
+    codes: Sequence[str],
+    *,
+    identificatie: str | None = None,
+    dagtekening: date | None = None,
+) -> Any:
+    """The answer that refuses an outbound message as a whole: its retour (or, for a
+    WMO323, its WMO325) with the header alone, carrying ``codes``. Built from the header
+    only, for a message whose content the service could not read into typed objects."""
+    if message_type.is_retour:
+        raise ValueError(f"{message_type.name} is itself a retour message")
+    identificatie = identificatie or new_identificatie()
+    dagtekening = dagtekening or today()
+    if message_type.name == "WMO323":
+        return m.WMO325(Header=_antwoord_header(header, list(codes), identificatie, dagtekening))
+    retour = message_type.retour
+    return retour.root(
+        Header=_retour_header(header, retour, list(codes), identificatie, dagtekening)
+    )
 
 
 def _retour_header(
@@ -140,7 +164,7 @@ def declaratie_antwoord(
     total minus the listed lines (TR342); 8001 says everything was granted.
     """
     identificatie = identificatie or new_identificatie()
-    dagtekening = dagtekening or date.today()
+    dagtekening = dagtekening or today()
     refused = refusal_codes(findings)
     if refused:
         return m.WMO325(

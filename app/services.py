@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from app.administration.crypto import Vault, vault_from
 from app.administration.db import Database
 from app.administration.ingest import Ingest
+from app.clock import today
 from app.config import Settings
 from app.routing.directory import ContractDirectory
 from app.validation import Validator
@@ -32,7 +32,7 @@ class Services:
             database,
             vault,
             validator,
-            clock=clock if callable(clock) else date.today,
+            clock=clock if callable(clock) else today,
             contracts=contracts,
             delegation_numbers=settings.delegation_numbers,
         )

@@ -6,6 +6,7 @@ messages: the standard judges content only once the form is right.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,9 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     root: etree._Element | None = None
     message: Any = None  # the typed message, when the schema passed
+    # The typed header alone, when the schema passed but the body holds a value the
+    # service cannot represent (a CODEC finding); None when the header is the problem.
+    header: Any = None
     problem: str | None = None  # parsing problem kind (empty, too_large, encoding, ...)
 
     @property
@@ -78,6 +82,9 @@ class Validator:
             report.message = codec.decode(parsed.root, parsed.message_type)
         except codec.CodecError as exc:
             report.findings.append(Finding(CODEC, TECHNICAL_REJECTION, exc.path, exc.message))
+            # The header alone may still be readable: enough to answer with a refusal.
+            with contextlib.suppress(codec.CodecError):
+                report.header = codec.decode_header(parsed.root, parsed.message_type)
             return report
         report.findings.extend(self.rules.check(report.message))
         return report

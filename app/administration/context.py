@@ -320,6 +320,22 @@ class Context:
         now = [p for p in self._granted_now if p.toewijzing_id == toewijzing_id]
         return self._known_lines(stored) + now
 
+    def uncredited_debits(self, toewijzing_id: int | None) -> list[r.Line]:
+        """Granted debit lines on an allocation without a granted credit for the same
+        ProductPeriode (TR389). Judged from the lines' current verdicts, so a municipality's
+        own WMO325 refusing or granting a credit counts at once."""
+        granted = self.granted_lines(toewijzing_id)
+        credited = {
+            (c.vorig_referentienummer, c.periode_begin, c.periode_eind)
+            for c in granted
+            if not c.debet
+        }
+        return [
+            d
+            for d in granted
+            if d.debet and (d.referentienummer, d.periode_begin, d.periode_eind) not in credited
+        ]
+
     @property
     def granted_any(self) -> bool:
         """Whether any line of this message was granted (a WMO323 may be partly granted)."""

@@ -78,10 +78,38 @@ def allocation_values(p: m.ToegewezenProduct) -> dict[str, Any]:
     }
 
 
+# What an allocation says, as opposed to how a 301 annotates it: RedenWijziging is empty
+# on an allocation repeated unchanged (IV099) and ReferentieAanbieder is filled only when
+# a request is honoured (IV093, IV097), so neither makes a repeat a new version.
+_ANNOTATIONS = ("reden_wijziging", "referentie_aanbieder")
+
+
+def _repeats(allocation: r.Allocation, values: dict[str, Any]) -> bool:
+    """Whether a line repeats the allocation as it stands. A deletion (13 or 01 with end
+    equal to start) is news even when the dates were already equal; a deleted allocation
+    repeated without its reason stays deleted."""
+    if any(getattr(allocation, k) != v for k, v in values.items() if k not in _ANNOTATIONS):
+        return False
+    deleting = r.withdrawn(values["ingangsdatum"], values["einddatum"], values["reden_wijziging"])
+    return allocation.deleted or not deleting
+
+
+def _decided_at(a: r.Allocation | dict[str, Any]) -> tuple[Any, Any]:
+    if isinstance(a, dict):
+        return a["toewijzingsdatum"], a["toewijzingstijd"]
+    return a.toewijzingsdatum, a.toewijzingstijd
+
+
 def _apply_allocation(msg: m.WMO301, p: m.ToegewezenProduct, ctx: Context) -> None:
     assert ctx.client is not None
     values = allocation_values(p)
     now = _now()
+    if p.ReferentieAanbieder is not None:
+        # Honoured, whether the allocation changes or is repeated unchanged (IV093).
+        verzoek = ctx.verzoek(p.ReferentieAanbieder)
+        if verzoek is not None and verzoek.pending:
+            verzoek.status = "toegewezen"
+            _update(ctx, "verzoeken", verzoek, "status", updated_at=now)
     allocation = ctx.allocation(p.ToewijzingNummer)
     if allocation is None:
         allocation = r.Allocation(
@@ -96,8 +124,14 @@ def _apply_allocation(msg: m.WMO301, p: m.ToegewezenProduct, ctx: Context) -> No
         )
         ctx.remember_allocation(allocation)
         _insert(ctx, "toewijzingen", allocation)
-    elif all(getattr(allocation, k) == v for k, v in values.items()):
+    elif _repeats(allocation, values):
         return  # an unchanged allocation repeated, as every 301 must: not a new version
+    elif _decided_at(values) < _decided_at(allocation):
+        # An older decision received late: the allocation with the latest Toewijzingsdatum
+        # and -tijd is the current one, whatever the order of receipt (IV013, OP080). It
+        # joins the history, where the state on any date is read by that order.
+        allocation.version += 1
+        _update(ctx, "toewijzingen", allocation, "version")
     else:
         allocation.version += 1
         allocation.updated_at = now
@@ -108,11 +142,6 @@ def _apply_allocation(msg: m.WMO301, p: m.ToegewezenProduct, ctx: Context) -> No
     ctx.write(
         lambda tx: tx.insert("toewijzing_versies", {**version, "toewijzing_id": allocation.id})
     )
-    if p.ReferentieAanbieder is not None:
-        verzoek = ctx.verzoek(p.ReferentieAanbieder)
-        if verzoek is not None and verzoek.pending:
-            verzoek.status = "toegewezen"
-            _update(ctx, "verzoeken", verzoek, "status", updated_at=now)
 
 
 # --- 305 / 307 deliveries ------------------------------------------------------------------
@@ -295,7 +324,10 @@ def _apply_antwoord(msg: m.WMO319, a: m.Antwoord, ctx: Context) -> None:
 
 
 def _prestaties(msg: m.WMO323) -> list[m.Prestatie]:
-    return [p for c in msg.Declaratie.Clienten for p in c.Prestaties]
+    # Credits first: a declaration may credit a line and declare it anew in one message
+    # (IV086), in either order, and the new debit must see the credit (TR389).
+    lines = [p for c in msg.Declaratie.Clienten for p in c.Prestaties]
+    return sorted(lines, key=lambda p: p.IngediendBedrag.DebetCredit != "C")
 
 
 def _begin_declaratie(msg: m.WMO323, ctx: Context) -> None:
@@ -353,7 +385,8 @@ def _grant_prestatie(msg: m.WMO323, p: m.Prestatie, ctx: Context) -> None:
     if p.IngediendBedrag.DebetCredit == "C" and vorige is not None:
         debit = ctx.prestatie(vorige)
         if debit is not None:
-            debit.credited_by = line
+            # For the record (which credit took it back); the rules judge a debit credited
+            # by the current verdicts on its credits (Context.uncredited_debits).
             ctx.write(
                 lambda tx: tx.update("prestaties", debit.id or 0, {"credited_by_id": line.id})
             )

@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -31,7 +31,8 @@ from app.administration.db import Database
 from app.administration.handlers import HANDLERS
 from app.administration.participants import MUNICIPALITY, PROVIDER_ROLES, Directory
 from app.administration.store import ConnectionLost, Store, Tx
-from app.findings import Finding
+from app.clock import today
+from app.findings import TECHNICAL_REJECTION, Finding
 from app.routing import mailbox
 from app.routing.directory import ContractDirectory
 from app.routing.mailbox import COPY, Delivery
@@ -137,7 +138,7 @@ class Ingest:
         database: Database,
         vault: Vault,
         validator: Validator,
-        clock: Callable[[], date] = date.today,
+        clock: Callable[[], date] = today,
         contracts: ContractDirectory | None = None,
         delegation_numbers: tuple[int, int] = (900_000_000, 999_999_999),
     ) -> None:
@@ -338,9 +339,26 @@ class Ingest:
                 ),
                 problem_kind="schema",
             )
-        msg = report.message
+        header = report.message.Header if report.message is not None else report.header
+        if header is None or (report.message is None and mt.is_retour):
+            # Schema-valid, but holding a value the service cannot represent (a year after
+            # 9999) where no retour can be built from the header alone.
+            return self._finish(
+                message_id,
+                "rejected",
+                report,
+                problem(
+                    422,
+                    "unrepresentable",
+                    f"the {mt.name} holds a value the service cannot process",
+                    report.findings[0].message,
+                    message_id=message_id,
+                    findings=[f.as_json() for f in report.findings],
+                ),
+                problem_kind="unrepresentable",
+            )
         poster_field = "Ontvanger" if mt.is_retour and mt.name != "WMO325" else "Afzender"
-        poster_code = getattr(msg.Header, poster_field)
+        poster_code = getattr(header, poster_field)
         party = mt.sender if poster_field == "Afzender" else _other(mt.sender)
         if poster_code != sender.code or not _plays(sender.role, party):
             return self._finish(
@@ -358,7 +376,7 @@ class Ingest:
                 ),
                 problem_kind="forbidden",
             )
-        counterpart = msg.Header.Ontvanger if poster_field == "Afzender" else msg.Header.Afzender
+        counterpart = header.Ontvanger if poster_field == "Afzender" else header.Afzender
         if not self.participants.active(counterpart):
             return self._finish(
                 message_id,
@@ -376,7 +394,42 @@ class Ingest:
             )
         if mt.is_retour:
             return self._answer(message_id, sha, report)
+        if report.message is None:
+            return self._refuse_unreadable_content(message_id, mt, header, report)
         return self._outbound(message_id, sha, report)
+
+    def _refuse_unreadable_content(
+        self, message_id: int, mt: MessageType, header: Any, report: Report
+    ) -> Outcome:
+        """An outbound message valid against its schema whose content the service cannot
+        represent: refused as a whole for technical reasons (0001), answered with a
+        header-only retour as any such refusal is (IV028)."""
+        answer = retour.refusal(mt, header, [TECHNICAL_REJECTION], dagtekening=self.clock())
+        body = codec.to_bytes(answer)
+        with self.store.transaction() as tx:
+            locked = self._locked(tx, message_id)
+            if locked:
+                self._record_refusal(tx, message_id, report, answer, body)
+        if not locked:  # another worker finished it meanwhile: give its answer
+            return self.replay(message_id)
+        return Outcome(200, body, "application/xml", message_id, False, mt.name, "rejected")
+
+    def _record_refusal(
+        self, tx: Tx, message_id: int, report: Report, answer: Any, body: bytes
+    ) -> None:
+        out_id = self._store_out(tx, answer, body, message_id)
+        tx.update(
+            "messages",
+            message_id,
+            {
+                **_describe(report),
+                "status": "rejected",
+                "findings": [f.as_json() for f in report.findings],
+                "retour_id": out_id,
+                "response_status": 200,
+                "processed_at": _now(),
+            },
+        )
 
     def _finish(
         self,
@@ -431,9 +484,10 @@ class Ingest:
         the verdict."""
         ctx = self._context(tx, mt, msg, message_id, sha)
         ctx.claim_holder = self._claim(tx, mt, msg, message_id)
-        findings = list(report.findings)
-        if not findings:
-            findings = self._judge_and_route(tx, mt, msg, ctx)
+        if _refuses_message(mt, report.findings):
+            findings = list(report.findings)
+        else:
+            findings = self._judge_and_route(tx, mt, msg, ctx, report.findings)
         answer = (
             retour.declaratie_antwoord(msg, findings, dagtekening=ctx.today)
             if mt.name == "WMO323"
@@ -467,15 +521,22 @@ class Ingest:
         mailbox.deliver(tx, ctx.deliveries)
         return body, _verdict(findings, ctx)
 
-    def _judge_and_route(self, tx: Tx, mt: MessageType, msg: Any, ctx: Context) -> list[Finding]:
-        """Judge and apply a message, then route it (``app.routing.router``)."""
-        findings = self.router.precheck(tx, ctx, mt, msg)
-        if findings:
-            return findings
+    def _judge_and_route(
+        self, tx: Tx, mt: MessageType, msg: Any, ctx: Context, refused_lines: list[Finding]
+    ) -> list[Finding]:
+        """Judge and apply a message, then route it (``app.routing.router``).
+        ``refused_lines`` are message-rule findings that refuse a line, not the message."""
+        prechecked = self.router.precheck(tx, ctx, mt, msg)
+        if _refuses_message(mt, prechecked, service_checks=True):
+            return prechecked
+        if prechecked:
+            # The service's own checks refused some lines: the others are judged all the
+            # same, so the retour tells every problem at once (nothing is applied).
+            return self._judge(mt, msg, ctx, [*refused_lines, *prechecked])
         plan = self.router.relay_plan(tx, ctx, mt, msg)
         if plan:
             tx.execute("SAVEPOINT relay")
-        findings = self._judge(mt, msg, ctx)
+        findings = self._judge(mt, msg, ctx, refused_lines)
         if plan and not findings:
             findings = self.router.relay(tx, ctx, msg, ctx.message_id, plan)
             if findings:
@@ -583,19 +644,26 @@ class Ingest:
 
     # --- judging and applying ------------------------------------------------------------------
 
-    def _judge(self, mt: MessageType, msg: Any, ctx: Context) -> list[Finding]:
+    def _judge(
+        self, mt: MessageType, msg: Any, ctx: Context, refused_lines: Sequence[Finding] = ()
+    ) -> list[Finding]:
         levels = _RULES[mt.name]
         findings = _run(levels["header"], msg, ctx)
         if findings:
-            return findings
+            return [*findings, *refused_lines]
         findings = _run(levels["message"], msg, ctx)
         if findings:
-            return findings  # the lines below the refused class are not judged (0233)
+            # The lines below the refused class are not judged (0233).
+            return [*findings, *refused_lines]
         handler = HANDLERS[mt.name]
         if handler.begin is not None:
             handler.begin(msg, ctx)
+        placed: set[int] = set()
         for line in handler.lines(msg):
-            found = _run(levels["line"], msg, ctx, line)
+            where = codec.path_of(line)
+            found = [f for f in refused_lines if _within(f.path, where)]
+            placed.update(id(f) for f in found)
+            found += _run(levels["line"], msg, ctx, line)
             if not found:
                 handler.apply_line(msg, line, ctx)
             elif handler.refuse_line is not None:
@@ -603,6 +671,7 @@ class Ingest:
                     msg, line, ctx, list(dict.fromkeys(f.return_code for f in found))
                 )
             findings.extend(found)
+        findings.extend(f for f in refused_lines if id(f) not in placed)
         if handler.per_line or not findings:
             ctx.flush()  # all or nothing: a refused message writes none of its changes
         return findings
@@ -820,6 +889,27 @@ def _verdict(findings: list[Finding], ctx: Context) -> str:
     return "partially_accepted" if ctx.granted_any else "rejected"
 
 
+def _refuses_message(
+    mt: MessageType, findings: Sequence[Finding], *, service_checks: bool = False
+) -> bool:
+    """Whether findings made before judging refuse the message as a whole. Those with
+    0001 do (IV032). Message rules do too, except in a declaration, which is judged line by
+    line: a rule there with a code of its own (TR319, 9319) refuses the performance it
+    names, and the other lines are judged as usual (IV087). The service's own checks refuse
+    only the lines they name, unless they carry 0001."""
+    if not findings:
+        return False
+    if any(f.return_code == TECHNICAL_REJECTION for f in findings):
+        return True
+    if service_checks:
+        return False
+    return not (mt.name in HANDLERS and HANDLERS[mt.name].per_line)
+
+
+def _within(path: str, element: str) -> bool:
+    return path == element or path.startswith(element + "/")
+
+
 def _run(rules: list[Rule], msg: Any, ctx: Context, line: Any = None) -> list[Finding]:
     found = []
     for r in rules:
@@ -853,8 +943,8 @@ def _describe(report: Report) -> dict[str, Any]:
     """What kind of message this is, for operators; read leniently when invalid."""
     mt = report.message_type
     values: dict[str, Any] = {"message_type": mt.name if mt is not None else None}
-    if report.message is not None:
-        h = report.message.Header
+    h = report.message.Header if report.message is not None else report.header
+    if h is not None:
         values.update(
             sender_code=h.Afzender,
             receiver_code=h.Ontvanger,

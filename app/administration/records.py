@@ -166,12 +166,7 @@ class Line(Record):
     retourcodes: list[str] = field(default_factory=list)
     credited_by_id: int | None = None
     declaration: Declaration | None = field(default=None, repr=False)
-    credited_by: Line | None = field(default=None, repr=False)
 
     @property
     def debet(self) -> bool:
         return self.bedrag >= 0 and self.vorig_referentienummer is None
-
-    @property
-    def credited(self) -> bool:
-        return self.credited_by_id is not None or self.credited_by is not None

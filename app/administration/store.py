@@ -125,7 +125,7 @@ def _sqlite_sql(text: str) -> str:
     return text
 
 
-_SKIP = {"id", "dirty", "stops", "allocation", "lines", "declaration", "credited_by"}
+_SKIP = {"id", "dirty", "stops", "allocation", "lines", "declaration"}
 
 
 _COLUMNS: dict[type, tuple[str, ...]] = {}

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from app import clock
 from app.administration.models import Participant, ProductCode, utcnow
 from app.administration.participants import (
     MAIN_CONTRACTOR,
@@ -958,7 +959,7 @@ def _plan_product_codes(plan: _Plan, ctx: _Context) -> None:
 
 def validate(session: Session, data: Any, *, today: date | None = None) -> list[str]:
     """Every problem of a definition, each with its location; empty when it can be loaded."""
-    return _plan(session, data, today or date.today()).problems.found
+    return _plan(session, data, today or clock.today()).problems.found
 
 
 def load(
@@ -966,7 +967,7 @@ def load(
 ) -> LoadReport:
     """Load a definition in the caller's transaction; raises ConfigError (writing nothing)
     with every problem. With ``dry_run`` only reports what a load would do."""
-    plan = _plan(session, data, today or date.today())
+    plan = _plan(session, data, today or clock.today())
     if plan.problems.found:
         raise plan.problems.error()
     report = plan.report(dry_run)

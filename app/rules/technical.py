@@ -62,13 +62,17 @@ def tr018(msg: Any, ix: Index) -> Iterator[Violation]:
     ["WMO301"],
     "0001",
     "the client has an address of Soort 01 (BRP), 02 (correspondence) or 03 (residence)",
+    decision="An address is a contact of that Soort with an Adres: a contact of Soort 02 "
+    "with a telephone number only is no address.",
 )
 def tr061(msg: Any, ix: Index) -> Iterator[Violation]:
     client = msg.Client
-    if not any(c.Soort in ("01", "02", "03") for c in client.Contactgegevens):
+    if not any(
+        c.Soort in ("01", "02", "03") and c.Adres is not None for c in client.Contactgegevens
+    ):
         yield (
             at(client, "Contactgegevens"),
-            ("the client needs a contact of Soort 01, 02 or 03; only temporary addresses given"),
+            ("the client needs an Adres of Soort 01, 02 or 03 (BRP, correspondence, residence)"),
         )
 
 
@@ -316,7 +320,8 @@ def tr316(msg: Any, ix: Index) -> Iterator[Violation]:
     "9319",
     "performances lie within the current or an earlier declaration period",
     decision="Checked within the message: a ProductPeriode may not end after the "
-    "DeclaratiePeriode does.",
+    "DeclaratiePeriode does. Its code is its own, not 0001: it refuses the performance, and "
+    "the declaration's other lines are judged as usual (IV087).",
 )
 def tr319(msg: Any, ix: Index) -> Iterator[Violation]:
     end = msg.Declaratie.DeclaratiePeriode.Einddatum

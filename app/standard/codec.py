@@ -116,6 +116,17 @@ def decode(root: etree._Element, message_type: MessageType | None = None) -> Any
     return _decode(root, message_type.root, message_type, "/Bericht")
 
 
+def decode_header(root: etree._Element, message_type: MessageType) -> Any:
+    """The typed header of a schema-valid tree, read on its own: for a message whose body
+    holds a value the model cannot represent."""
+    header_cls = elements.specs(message_type.root)[0].cls
+    assert header_cls is not None
+    for child in root:
+        if isinstance(child.tag, str):
+            return _decode(child, header_cls, message_type, "/Bericht/Header")
+    raise CodecError("the message has no Header", "/Bericht")
+
+
 def _decode(el: etree._Element, cls: type, mt: MessageType, path: str) -> Any:
     plan = _plan(cls, mt.namespace)
     kwargs: dict[str, Any] = {}

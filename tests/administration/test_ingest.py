@@ -222,3 +222,44 @@ def test_restart_after_a_temporary_stop(
     aanbieder.send(stop("20", date(2023, 3, 1)))
     assert approved(aanbieder.send(start(begindatum=date(2023, 4, 1))))
     assert len(aanbieder.get("/v1/leveringen").json()["items"]) == 2
+
+
+# --- schema-valid, but not representable -------------------------------------------------------
+
+
+def test_a_date_after_9999_is_refused_whole_with_a_header_only_retour(
+    services: Services, gemeente: Party, aanbieder: Party
+) -> None:
+    """xs:date allows the year 12023, the service cannot hold it: the message is refused
+    for technical reasons (0001) with a retour built from its header, not a server error."""
+    body = xml(start()).replace(b">2023-01-05<", b">12023-01-05<", 1)
+    r = aanbieder.send(body)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/xml"
+    assert retour_codes(r.content) == {"/Bericht/Header": ["0001"]}
+    assert b"<wmo306:BerichtCode>419<" in r.content
+    [received, answer] = messages(services)
+    assert (received.status, received.message_type, answer.message_type) == (
+        "rejected",
+        "WMO305",
+        "WMO306",
+    )
+    assert [f["rule"] for f in received.findings] == ["CODEC"]
+    assert received.sender_code == aanbieder.code
+    assert count(services, db.Start) == 0
+    again = aanbieder.send(body)
+    assert again.content == r.content and again.headers["x-iwmo-replayed"] == "true"
+
+
+def test_a_date_after_9999_in_the_header_gets_a_problem(
+    services: Services, gemeente: Party, aanbieder: Party
+) -> None:
+    """Without a readable header there is no retour to build: 422, as for a schema error."""
+    body = xml(start()).replace(b">2023-08-14<", b">12023-08-14<", 1)
+    r = aanbieder.send(body)
+    assert r.status_code == 422
+    problem = r.json()
+    assert problem["type"] == "urn:iwmo-hub:problem:unrepresentable"
+    assert [f["rule"] for f in problem["findings"]] == ["CODEC"]
+    assert "12023-08-14" in problem["detail"]
+    assert [m.status for m in messages(services)] == ["rejected"]

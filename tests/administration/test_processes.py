@@ -104,6 +104,65 @@ def test_an_unchanged_allocation_repeated_makes_no_new_version(
     assert [v["version"] for v in the_allocation(gemeente, 102)["versions"]] == [1]
 
 
+def test_a_changed_allocation_repeated_without_its_reason_is_no_new_version(
+    gemeente: Party, aanbieder: Party
+) -> None:
+    """IV099: RedenWijziging is empty on an allocation unchanged since it was last sent;
+    the repeat says nothing new."""
+    gemeente.send(toewijzingen(toegewezen(101)))
+    changed = {"Toewijzingsdatum": date(2023, 9, 1), "Omvang": omvang(20)}
+    later = date(2023, 9, 1)
+    gemeente.send(toewijzingen(toegewezen(101, RedenWijziging="04", **changed), dagtekening=later))
+    r = gemeente.send(toewijzingen(toegewezen(101, **changed), dagtekening=later))
+    assert approved(r)
+    allocation = the_allocation(aanbieder)
+    assert [(v["version"], v["reden_wijziging"]) for v in allocation["versions"]] == [
+        (1, None),
+        (2, "04"),
+    ]
+    assert allocation["reden_wijziging"] == "04"
+
+
+def test_a_deleted_allocation_repeated_without_its_reason_stays_deleted(
+    gemeente: Party, aanbieder: Party
+) -> None:
+    gemeente.send(toewijzingen(toegewezen(101)))
+    gemeente.send(toewijzingen(verwijderd(101)))
+    repeated = verwijderd(101)
+    repeated.RedenWijziging = None
+    assert approved(gemeente.send(toewijzingen(repeated)))
+    allocation = the_allocation(aanbieder)
+    assert (allocation["deleted"], len(allocation["versions"])) == (True, 2)
+
+
+def test_an_older_decision_received_late_does_not_replace_the_current_one(
+    gemeente: Party, aanbieder: Party
+) -> None:
+    """The allocation with the latest Toewijzingsdatum and -tijd is the current one, in
+    whatever order they arrive (IV013, OP080); the late one joins the history."""
+    newer = toegewezen(101, Toewijzingsdatum=date(2023, 9, 1), Toewijzingstijd=time(9, 0))
+    gemeente.send(toewijzingen(newer, dagtekening=date(2023, 9, 1)))
+    older = toegewezen(
+        101,
+        Toewijzingsdatum=date(2023, 8, 20),
+        Einddatum=date(2023, 6, 30),
+        RedenWijziging="05",
+    )
+    assert approved(gemeente.send(toewijzingen(older, dagtekening=date(2023, 9, 2))))
+    allocation = the_allocation(aanbieder)
+    assert (allocation["einddatum"], allocation["toewijzingsdatum"]) == (
+        "2023-12-31",
+        "2023-09-01",
+    )
+    assert [(v["version"], v["toewijzingsdatum"]) for v in allocation["versions"]] == [
+        (1, "2023-09-01"),
+        (2, "2023-08-20"),
+    ]
+    # On a day between the two decisions, the older one was the allocation in force.
+    as_of = the_allocation(aanbieder, peildatum="2023-08-25")["as_of"]
+    assert (as_of["version"], as_of["einddatum"]) == (2, "2023-06-30")
+
+
 def test_deleting_an_allocation(gemeente: Party, aanbieder: Party) -> None:
     gemeente.send(toewijzingen(toegewezen(101)))
     r = gemeente.send(toewijzingen(verwijderd(101)))

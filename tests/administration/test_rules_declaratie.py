@@ -119,15 +119,26 @@ def test_tr333_another_provider_may_use_the_same_number(
 # --- TR318: declaration periods follow each other month by month ------------------------------
 
 
-@pytest.mark.parametrize("periode", [MARCH, date(2023, 2, 1)], ids=["same-month", "earlier"])
-def test_tr318_period_not_after_the_previous_one(
-    periode: date, allocated: None, aanbieder: Party, operator: Party
+def test_tr318_period_before_the_previous_one(
+    allocated: None, aanbieder: Party, operator: Party
 ) -> None:
     aanbieder.send(declaratie(prestatie("P1"), periode=MARCH))
     before = administratie(operator)
-    r = aanbieder.send(declaratie(prestatie("P2", begin=periode), periode=periode))
+    earlier = date(2023, 2, 1)
+    r = aanbieder.send(declaratie(prestatie("P2", begin=earlier), periode=earlier))
     assert refused_whole(r) == ["8214"]
     assert administratie(operator) == before
+
+
+def test_tr318_a_second_declaration_for_the_latest_period(
+    allocated: None, aanbieder: Party
+) -> None:
+    """IV090's example: care from an earlier month, found later, may go in a second
+    declaration for the latest period."""
+    aanbieder.send(declaratie(prestatie("P1", begin=MARCH), periode=MARCH))
+    aanbieder.send(declaratie(prestatie("P2", begin=MAY), periode=MAY))
+    late = declaratie(prestatie("P3", begin=APRIL), periode=MAY)
+    assert granted(aanbieder.send(late))
 
 
 def test_tr318_the_next_month(allocated: None, aanbieder: Party) -> None:
@@ -136,19 +147,20 @@ def test_tr318_the_next_month(allocated: None, aanbieder: Party) -> None:
 
 
 def test_tr318_months_without_care_may_be_skipped(allocated: None, aanbieder: Party) -> None:
-    # Decision, after the rule's own example: no care in May, so June follows April.
+    # The rule's own example: no care in May, so June follows April.
     aanbieder.send(declaratie(prestatie("P1", begin=APRIL), periode=APRIL))
     assert granted(aanbieder.send(declaratie(prestatie("P2", begin=JUNE), periode=JUNE)))
 
 
-def test_tr318_care_in_a_skipped_month_must_have_been_declared_then(
+def test_tr318_care_in_a_skipped_month_may_be_declared_later(
     allocated: None, aanbieder: Party, operator: Party
 ) -> None:
-    # Decision: skipping May says no care was delivered in May.
+    """IV090: care is declared in the next declaration period "of achteraf in een latere
+    declaratieperiode"; whether care was delivered in May is not the receiver's to know."""
     aanbieder.send(declaratie(prestatie("P1", begin=APRIL), periode=APRIL))
     msg = declaratie(prestatie("P2", begin=MAY), prestatie("P3", begin=JUNE), periode=JUNE)
-    assert refused_whole(aanbieder.send(msg)) == ["8214"]
-    assert set(declared_lines(operator)) == {"P1"}
+    assert granted(aanbieder.send(msg))
+    assert set(declared_lines(operator)) == {"P1", "P2", "P3"}
 
 
 def test_tr318_corrections_of_declared_months_may_follow(allocated: None, aanbieder: Party) -> None:
@@ -156,6 +168,51 @@ def test_tr318_corrections_of_declared_months_may_follow(allocated: None, aanbie
     aanbieder.send(declaratie(prestatie("P2", begin=APRIL), periode=APRIL))
     msg = declaratie(prestatie("C1", credit_van="P1"), prestatie("P3", begin=JUNE), periode=JUNE)
     assert granted(aanbieder.send(msg))
+
+
+# --- TR319: a line after the declaration period refuses that line, not the declaration --------
+
+
+def test_tr319_refuses_its_line_and_the_others_are_judged(
+    allocated: None, aanbieder: Party
+) -> None:
+    """TR319 is checked within the message but has a code of its own (9319): the late line
+    is refused, and every other line is judged by the rules across messages as usual."""
+    r = aanbieder.send(
+        declaratie(
+            prestatie("GOOD", 101),
+            prestatie("LATE", 101, APRIL),
+            prestatie("NONE", 999),
+            dagtekening=date(2023, 5, 5),  # after April, so only TR319 has a say
+        )
+    )
+    assert refused_lines(r) == {"LATE": ["9319"], "NONE": ["9338"]}
+    lines = declared_lines(aanbieder)
+    assert lines["GOOD"] == ("toegekend", [])
+    assert lines["LATE"] == ("afgewezen", ["9319"])
+    assert lines["NONE"] == ("afgewezen", ["9338"])
+
+
+def test_tr319_a_line_within_the_period(allocated: None, aanbieder: Party) -> None:
+    one_granted(aanbieder, prestatie("P1", 101))
+
+
+def test_a_rule_within_the_message_with_0001_still_refuses_the_declaration_whole(
+    allocated: None, aanbieder: Party
+) -> None:
+    """TR416 (two debit lines for one allocation, product and period) carries 0001: the
+    declaration is refused as a whole, TR319 on another line notwithstanding."""
+    r = aanbieder.send(
+        declaratie(
+            prestatie("A", 101),
+            prestatie("B", 101),
+            prestatie("LATE", 101, APRIL),
+            dagtekening=date(2023, 5, 5),
+        )
+    )
+    assert r.status_code == 200
+    assert retour_codes(r.content)["/Bericht/Header"] == ["0001"]
+    assert declared_lines(aanbieder) == {}
 
 
 # --- TR338, TR304, TR384: the allocation a line declares on -----------------------------------
@@ -367,6 +424,51 @@ def test_tr323_credit_of_a_granted_debit(allocated: None, aanbieder: Party) -> N
     one_granted(aanbieder, credit("C1", "P1"), periode=APRIL)
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [{"begin": APRIL}, {"volume": 50}, {"bedrag": 4000}, {"tarief": 40, "bedrag": 4000}],
+    ids=["other-period", "other-volume", "other-amount", "other-tariff"],
+)
+def test_tr323_a_credit_repeats_its_debit_exactly(
+    changes: dict[str, Any], allocated: None, aanbieder: Party
+) -> None:
+    """IV091: a credit is identical to its debit but for its own number, the debit's number
+    and C. One that is not takes back something else than was paid."""
+    declared_p1(aanbieder)
+    found = one_line(aanbieder, credit("C1", "P1", **changes), periode=MAY)
+    assert "8017" in found["C1"]
+
+
+def test_tr323_no_credit_of_a_debit_to_another_municipality(
+    app: Any, services: Services, allocated: None, aanbieder: Party
+) -> None:
+    """The same provider and client, another municipality: its line is not this one's to
+    credit, even under its ReferentieNummer."""
+    amsterdam = party(app, services, "0363", "municipality")
+    assert accepted(amsterdam.send(toewijzingen(toegewezen(101), gemeente="0363")).content)
+    aanbieder.send(declaratie(prestatie("P1"), periode=MARCH, gemeente="0363"))
+    assert declared_lines(aanbieder)["P1"] == ("toegekend", [])
+    assert one_line(aanbieder, credit("C1", "P1"), periode=APRIL) == {"C1": ["8017"]}
+
+
+def test_a_credit_the_municipality_refuses_leaves_its_debit_uncredited(
+    allocated: None, gemeente: Party, aanbieder: Party
+) -> None:
+    """The municipality's own WMO325 has the last word on a line: a credit it refuses does
+    not count, so the debit may not be declared again (TR389) and still stands in the
+    way of deleting the allocation (TR385)."""
+    declared_p1(aanbieder)
+    crediting = declaratie(credit("C1", "P1"), periode=APRIL)
+    assert granted(aanbieder.send(crediting))
+    r = gemeente.send(declaratie_antwoord(crediting, {"C1": ["8017"]}))
+    assert r.status_code == 200, r.text
+    assert one_line(aanbieder, prestatie("P2"), periode=MAY) == {"P2": ["9389"]}
+    deleting = toewijzingen(verwijderd(101))
+    assert retour_codes(gemeente.send(deleting).content)[
+        "/Bericht/Client/ToegewezenProducten/ToegewezenProduct[1]"
+    ] == ["9385"]
+
+
 def test_tr390_a_debit_credited_twice(allocated: None, aanbieder: Party) -> None:
     declared_p1(aanbieder)
     aanbieder.send(declaratie(credit("C1", "P1"), periode=APRIL))
@@ -376,7 +478,8 @@ def test_tr390_a_debit_credited_twice(allocated: None, aanbieder: Party) -> None
 def test_tr390_a_refused_credit_does_not_count(allocated: None, aanbieder: Party) -> None:
     declared_p1(aanbieder)
     refused = credit("C1", "P1", bedrag=1)  # TR346: not volume x tariff
-    assert one_line(aanbieder, refused, periode=APRIL) == {"C1": ["9346"]}
+    # Not the debit's amount either (TR323: a credit repeats its debit).
+    assert one_line(aanbieder, refused, periode=APRIL) == {"C1": ["8017", "9346"]}
     one_granted(aanbieder, credit("C2", "P1"), periode=MAY)
 
 
@@ -404,20 +507,16 @@ def test_tr389_declaring_again_after_a_credit(allocated: None, aanbieder: Party)
     one_granted(aanbieder, prestatie("P2"), periode=MAY)
 
 
-def test_tr389_credit_and_declare_again_in_one_message(allocated: None, aanbieder: Party) -> None:
-    # The lines are judged in order: the credit is applied before the new debit is judged.
-    declared_p1(aanbieder)
-    r = aanbieder.send(declaratie(credit("C1", "P1"), prestatie("P2"), periode=APRIL))
-    assert granted(r)
-
-
-def test_tr389_a_new_debit_before_its_credit_in_one_message(
-    allocated: None, aanbieder: Party
+@pytest.mark.parametrize("credit_first", [True, False], ids=["credit-first", "debit-first"])
+def test_tr389_credit_and_declare_again_in_one_message(
+    credit_first: bool, allocated: None, aanbieder: Party
 ) -> None:
+    """IV086 allows both in one message, in any order: credits are judged first, so the
+    new debit sees the old one credited."""
     declared_p1(aanbieder)
-    r = aanbieder.send(declaratie(prestatie("P2"), credit("C1", "P1"), periode=APRIL))
-    assert refused_lines(r) == {"P2": ["9389"]}
-    assert declared_lines(aanbieder)["C1"] == ("toegekend", [])
+    lines = [credit("C1", "P1"), prestatie("P2")]
+    r = aanbieder.send(declaratie(*(lines if credit_first else lines[::-1]), periode=APRIL))
+    assert granted(r)
 
 
 # --- TR321: a line's volume fits the allocated volume for its period --------------------------

@@ -305,6 +305,15 @@ def test_tr326_second_start_while_delivery_runs(
     assert refused_unchanged(aanbieder, operator, msg, START) == ["9326"]
 
 
+def test_tr326_a_second_start_naming_another_product_is_no_way_round(
+    started: None, aanbieder: Party, operator: Party
+) -> None:
+    """Allocation 101 is for 01/01A01: one delivery at a time on it, whatever product a
+    second start names."""
+    msg = start(begindatum=date(2023, 2, 1), code="01A02")
+    assert "9326" in refused_unchanged(aanbieder, operator, msg, START)
+
+
 @pytest.mark.parametrize("reden", ["20", "23"])
 def test_tr326_restart_after_a_temporary_or_definitive_stop(
     reden: str, started: None, aanbieder: Party

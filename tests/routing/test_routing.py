@@ -5,6 +5,7 @@ contractor's own traffic, the direct model, and TR418 against contract tariffs."
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 from typing import Any
 
@@ -17,6 +18,7 @@ from app.standard import codec, parsing
 from app.standard import messages as m
 from tests.administration.helpers import (
     BSN,
+    OTHER_BSN,
     Party,
     antwoord,
     approved,
@@ -128,6 +130,25 @@ def test_rt002_a_municipality_may_not_use_the_services_numbers(parties: dict[str
     assert last_findings(parties[GEMEENTE], "WMO301") == [("RT002", "9332")]
 
 
+def test_rt002_the_other_products_are_judged_all_the_same(parties: dict[str, Party]) -> None:
+    """A product refused by the service's own check does not leave the others unjudged:
+    each gets its own verdict, and nothing is applied."""
+    assert approved(parties[GEMEENTE].send(generic_decision()))
+    msg = generic_decision()
+    msg.Client.Bsn = OTHER_BSN
+    reserved = copy.deepcopy(msg.Client.ToegewezenProducten[0])
+    reserved.ToewijzingNummer = 900_000_123
+    reserved.Einddatum = date(2027, 1, 31)
+    # DECISION belongs to the first client already (TR332), which only judging finds.
+    msg.Client.ToegewezenProducten[0].Ingangsdatum = date(2027, 2, 1)
+    msg.Client.ToegewezenProducten.insert(0, reserved)
+    codes = retour_codes(parties[GEMEENTE].send(msg).content)
+    assert codes[PRODUCT] == ["9332"]
+    assert codes[PRODUCT.replace("[1]", "[2]")] == ["9332"]
+    assert [f[0] for f in last_findings(parties[GEMEENTE], "WMO301")] == ["RT002", "TR332"]
+    assert len(parties[MAIN].get("/v1/decisions").json()["items"]) == 1
+
+
 # --- RT003 / RT004: what a start or stop may name ----------------------------------------------
 
 
@@ -162,7 +183,8 @@ def test_rt004_the_main_contractors_own_start_names_a_function(
     stray.Header.BerichtIdentificatie.Dagtekening = TODAY
     r = main.send(stray)
     assert retour_codes(r.content)[START] == ["S329"]
-    assert last_findings(main, "WMO305") == [("RT004", "S329")]
+    # Judged all the same: the code is not in the product code list either (TR381).
+    assert last_findings(main, "WMO305") == [("RT004", "S329"), ("TR381", "S329")]
 
 
 def test_rt003_delegated_and_other_lines_are_not_mixed(parties: dict[str, Party]) -> None:

@@ -147,6 +147,15 @@ def relation_huis_dropped(msg: Any) -> None:
     msg.Client.Relaties[0].Contact.Adres.Huis = None
 
 
+def client_soort_02_by_phone_only(msg: Any) -> None:
+    """The client's only lasting contact is a correspondence contact without an Adres."""
+    contact = msg.Client.Contactgegevens[0]
+    contact.Soort = "02"
+    contact.Adres = None
+    contact.Telefoon = copy.deepcopy(PHONE)
+    msg.Client.Contactgegevens = [contact]
+
+
 def client_contacts(*soorten: str) -> Change:
     def set_contacts(msg: Any) -> None:
         first = msg.Client.Contactgegevens[0]
@@ -532,6 +541,7 @@ CASES = [
     case("TR018", "WMO307", stop_ends(2, "2025-04-15")),
     case("TR061", "WMO301", client_contacts("04"), CONTACTS),
     case("TR061", "WMO301", client_contacts("04", "04"), CONTACTS),
+    case("TR061", "WMO301", client_soort_02_by_phone_only, CONTACTS),
     case("TR061", "WMO301", client_contacts("02")),
     case("TR061", "WMO301", client_contacts("03")),
     case("TR061", "WMO301", client_contacts("04", "03")),

@@ -42,9 +42,11 @@ def tr333(msg: m.WMO323, ctx: Context) -> Iterator[Violation]:
     ["WMO323"],
     "8214",
     "declaration periods follow each other month by month while care is delivered",
-    decision="A declaration period must come after the provider's previous one to this "
-    "municipality. Skipping months is allowed when no care was delivered then, "
-    "so a declaration may not hold lines for a skipped month.",
+    decision="Following IV090: a declaration period may not lie before the provider's "
+    "latest one to this municipality; a second declaration for that same period is allowed, "
+    "and so are months skipped. Care from a skipped month may be declared later ('achteraf'), "
+    "so lines are not checked against skipped months: whether care was delivered is not "
+    "something the receiver can know.",
     scope="administration",
     level="message",
 )
@@ -53,23 +55,14 @@ def tr318(msg: m.WMO323, ctx: Context) -> Iterator[Violation]:
     last = ctx.last_declaratie()
     if last is None:
         return
-    begin = d.DeclaratiePeriode.Begindatum
-    if begin <= last.periode_begin:
+    if d.DeclaratiePeriode.Begindatum < last.periode_begin:
         yield (
             at(d, "DeclaratiePeriode"),
-            (f"the previous declaration already covered {last.periode_begin:%Y-%m}"),
+            (
+                f"a declaration for {last.periode_begin:%Y-%m} was sent already; a later one "
+                "may not go back to an earlier period"
+            ),
         )
-        return
-    gap_start = volumes.month_bounds(last.periode_eind)[1]
-    for client in d.Clienten:
-        for p in client.Prestaties:
-            period = p.ProductPeriode
-            if gap_start < period.Begindatum < begin:
-                yield (
-                    at(d, "DeclaratiePeriode"),
-                    (f"care in {period.Begindatum:%Y-%m} was not declared in its own period"),
-                )
-                return
 
 
 # --- each line --------------------------------------------------------------------------------
@@ -255,6 +248,9 @@ def _credit(line: m.Prestatie) -> bool:
     ["WMO323"],
     "8017",
     "a credit line credits an earlier granted debit line",
+    decision="The key fields are IV091's: the credit repeats its debit exactly (allocation, "
+    "product, period, volume, unit, tariff, amount) but for ReferentieNummer, "
+    "VorigReferentieNummer and DebetCredit, for the same client at the same municipality.",
     scope="administration",
     level="line",
 )
@@ -263,11 +259,49 @@ def tr323(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     if not _credit(line) or vorige is None:
         return
     debit = ctx.prestatie(vorige)
-    if debit is None or debit.status != "toegekend" or not debit.debet:
+    client = ctx.client_of_line(line)
+    if (
+        debit is None
+        or debit.status != "toegekend"
+        or not debit.debet
+        # The debit was declared for this client to this municipality (clients are kept
+        # per municipality): a credit cannot take back what another municipality paid.
+        or client is None
+        or debit.client_id != client.id
+    ):
         yield (
             at(line, "ProductReferentie", "VorigReferentieNummer"),
-            (f"no granted debit line {vorige} to credit"),
+            (f"no granted debit line {vorige} of this client to this municipality to credit"),
         )
+        return
+    differs = [name for name, same in _as_declared(line, debit) if not same]
+    if differs:
+        yield (
+            at(line),
+            f"a credit repeats its debit line {vorige} exactly (IV091); "
+            f"{', '.join(differs)} differ",
+        )
+
+
+def _as_declared(line: m.Prestatie, debit: rec.Line) -> Iterator[tuple[str, bool]]:
+    """Each element a credit repeats from its debit, and whether it does (IV091: the
+    credit is identical but for ReferentieNummer, VorigReferentieNummer and DebetCredit)."""
+    yield "ToewijzingNummer", line.ToewijzingNummer == debit.toewijzing_nummer
+    yield "ProductCategorie", line.ProductCategorie == debit.product_categorie
+    yield "ProductCode", line.ProductCode == debit.product_code
+    period = line.ProductPeriode
+    yield (
+        "ProductPeriode",
+        (period.Begindatum, period.Einddatum)
+        == (
+            debit.periode_begin,
+            debit.periode_eind,
+        ),
+    )
+    yield "GeleverdVolume", line.GeleverdVolume == debit.volume
+    yield "Eenheid", line.Eenheid == debit.eenheid
+    yield "ProductTarief", line.ProductTarief == debit.tarief
+    yield "IngediendBedrag", line.IngediendBedrag.Bedrag == debit.bedrag
 
 
 @rule(
@@ -300,13 +334,10 @@ def tr389(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     if _credit(line) or a is None:
         return
     period = (line.ProductPeriode.Begindatum, line.ProductPeriode.Einddatum)
-    for old in ctx.granted_lines(a.id):
-        if (
-            old.debet
-            and not old.credited
-            and (old.periode_begin, old.periode_eind) == period
-            and (old.product_categorie, old.product_code)
-            == (line.ProductCategorie, line.ProductCode)
+    product = (line.ProductCategorie, line.ProductCode)
+    for old in ctx.uncredited_debits(a.id):
+        if (old.periode_begin, old.periode_eind) == period and (
+            (old.product_categorie, old.product_code) == product
         ):
             yield at(line), f"line {old.referentienummer} for this period was not credited"
             return

@@ -147,17 +147,23 @@ def tr074(msg: Any, line: Line, ctx: Context) -> Iterator[Violation]:
     "9326",
     "a new start only when the previous delivery for the allocation was stopped",
     decision="A current start is one that is neither withdrawn nor followed by a stop "
-    "(temporary or definitive); after either stop a restart is allowed.",
+    "(temporary or definitive); after either stop a restart is allowed. On an allocation of "
+    "a specific product (category and code) one delivery runs at a time, whatever product a "
+    "start names. A generic or aspecific allocation (no code) is delivered per function "
+    "(start and stop at function level): there one delivery runs per product at a time, "
+    "as it does for starts without a ToewijzingNummer (taakgericht).",
     scope="administration",
     level="line",
 )
 def tr326(msg: Any, line: m.StartProduct, ctx: Context) -> Iterator[Violation]:
     if line.StatusAanlevering != "1":
         return
+    allocation = ctx.allocation(line.ToewijzingNummer) if line.ToewijzingNummer else None
+    per_function = allocation is None or allocation.product_code is None
     for start in _starts(line, ctx):
-        if (start.product_categorie, start.product_code) == _product(line) and not live_stops(
-            start
-        ):
+        if per_function and (start.product_categorie, start.product_code) != _product(line):
+            continue
+        if not live_stops(start):
             yield at(line), (f"delivery that started on {start.begindatum} has not been stopped")
             return
 

@@ -80,7 +80,7 @@ def tr385(msg: Any, p: m.ToegewezenProduct, ctx: Context) -> Iterator[Violation]
     existing = ctx.allocation(p.ToewijzingNummer)
     if existing is None:
         return
-    if any(line.debet and not line.credited for line in ctx.granted_lines(existing.id)):
+    if ctx.uncredited_debits(existing.id):
         yield (
             at(p, "RedenWijziging"),
             ("the allocation has granted declaration lines and cannot be deleted"),
