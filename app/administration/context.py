@@ -86,6 +86,8 @@ class Context:
     _lines: dict[str, r.Line | None] = field(default_factory=dict)
     _line_ids: dict[int, r.Line] = field(default_factory=dict)
     _granted_now: list[r.Line] = field(default_factory=list)
+    # Requests this message honours (301): its other lines may still name them (TR379).
+    honoured_now: set[int] = field(default_factory=set)
     code_list: ProductCodeList = field(default_factory=lambda: ProductCodeList(ttl=0))
     contracts: ContractDirectory | None = None
 

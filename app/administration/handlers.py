@@ -84,7 +84,7 @@ def allocation_values(p: m.ToegewezenProduct) -> dict[str, Any]:
 _ANNOTATIONS = ("reden_wijziging", "referentie_aanbieder")
 
 
-def _repeats(allocation: r.Allocation, values: dict[str, Any]) -> bool:
+def repeats(allocation: r.Allocation, values: dict[str, Any]) -> bool:
     """Whether a line repeats the allocation as it stands. A deletion (13 or 01 with end
     equal to start) is news even when the dates were already equal; a deleted allocation
     repeated without its reason stays deleted."""
@@ -109,6 +109,7 @@ def _apply_allocation(msg: m.WMO301, p: m.ToegewezenProduct, ctx: Context) -> No
         verzoek = ctx.verzoek(p.ReferentieAanbieder)
         if verzoek is not None and verzoek.pending:
             verzoek.status = "toegewezen"
+            ctx.honoured_now.add(verzoek.id or 0)
             _update(ctx, "verzoeken", verzoek, "status", updated_at=now)
     allocation = ctx.allocation(p.ToewijzingNummer)
     if allocation is None:
@@ -124,7 +125,7 @@ def _apply_allocation(msg: m.WMO301, p: m.ToegewezenProduct, ctx: Context) -> No
         )
         ctx.remember_allocation(allocation)
         _insert(ctx, "toewijzingen", allocation)
-    elif _repeats(allocation, values):
+    elif repeats(allocation, values):
         return  # an unchanged allocation repeated, as every 301 must: not a new version
     elif _decided_at(values) < _decided_at(allocation):
         # An older decision received late: the allocation with the latest Toewijzingsdatum

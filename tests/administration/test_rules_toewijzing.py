@@ -93,6 +93,23 @@ def test_tr332_same_number_same_client_and_provider_is_a_new_version(
     assert [v["einddatum"] for v in allocation["versions"]] == ["2023-12-31", "2023-11-30"]
 
 
+@pytest.mark.parametrize(
+    "product",
+    [m.Product(Categorie="01", Code="01A02"), m.Product(Categorie="02", Code="02A01"), None],
+    ids=["other-code", "other-category", "no-product"],
+)
+def test_tr332_a_known_number_for_another_product(
+    product: m.Product | None, allocated: None, gemeente: Party, operator: Party
+) -> None:
+    before = administratie(operator)
+    changes: dict[str, Any] = {"Product": product}
+    if product is None:  # a generic allocation: a budget instead of a volume
+        changes.update(Omvang=None, Budget=10_000)
+    r = gemeente.send(toewijzingen(toegewezen(101, **changes)))
+    assert allocation_codes(r) == ["9332"]
+    assert administratie(operator) == before
+
+
 def test_tr332_another_municipality_may_use_the_same_number(
     app: Any, services: Services, allocated: None, operator: Party
 ) -> None:
@@ -171,17 +188,38 @@ def test_tr379_reference_to_a_change_request(
     assert requests(operator) == {"W1": "toegewezen"}
 
 
-def test_tr379_later_versions_may_keep_the_reference(
+def test_tr379_a_later_change_may_not_carry_the_honoured_reference(
     gemeente: Party, aanbieder: Party, operator: Party
 ) -> None:
-    # Decision: the reference may stay on the allocation once the request was granted.
+    """IV097: a change on the municipality's initiative carries no ReferentieAanbieder,
+    "ook niet als in een eerder bericht ... wel een gevuld element ReferentieAanbieder had"."""
     aanbieder.send(verzoek_om_toewijzing("R1"))
     gemeente.send(honouring("R1"))
+    before = administratie(operator)
     changed = toewijzingen(toegewezen(101, ReferentieAanbieder="R1", Einddatum=date(2023, 11, 30)))
+    assert allocation_codes(gemeente.send(changed)) == ["9379"]
+    assert administratie(operator) == before
+
+
+def test_tr379_a_later_change_without_the_reference(
+    gemeente: Party, aanbieder: Party, operator: Party
+) -> None:
+    aanbieder.send(verzoek_om_toewijzing("R1"))
+    gemeente.send(honouring("R1"))
+    changed = toewijzingen(toegewezen(101, Einddatum=date(2023, 11, 30)))
     assert approved(gemeente.send(changed))
     [allocation] = allocations(operator)
-    assert [v["referentie_aanbieder"] for v in allocation["versions"]] == ["R1", "R1"]
-    assert requests(operator) == {"R1": "toegewezen"}
+    assert [v["referentie_aanbieder"] for v in allocation["versions"]] == ["R1", None]
+
+
+def test_tr379_an_unchanged_repeat_may_keep_the_reference(
+    gemeente: Party, aanbieder: Party, operator: Party
+) -> None:
+    aanbieder.send(verzoek_om_toewijzing("R1"))
+    gemeente.send(honouring("R1"))
+    assert approved(gemeente.send(honouring("R1")))
+    [allocation] = allocations(operator)
+    assert len(allocation["versions"]) == 1
 
 
 # --- TR385: no deletion of an allocation with granted, uncredited declaration lines ----------

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.administration.context import Context
+from app.administration.handlers import allocation_values, repeats
 from app.administration.rules._product import code_fits
 from app.rules.registry import Violation, at, rule
 from app.standard import messages as m
@@ -16,6 +17,10 @@ from app.standard import messages as m
     ["WMO301"],
     "9332",
     "an allocation number belongs to one client and one provider within a municipality",
+    decision="The number names one allocated product (TR332: unique per ToegewezenProduct): "
+    "a line under a known number with another Product (category or code, or a product "
+    "where there was none) is another allocation and needs a number of its own (IV066; "
+    "IV093: number, Product and start stay the same in a change).",
     scope="administration",
     level="line",
 )
@@ -32,6 +37,16 @@ def tr332(msg: Any, p: m.ToegewezenProduct, ctx: Context) -> Iterator[Violation]
                 "another client or provider"
             ),
         )
+        return
+    product = (p.Product.Categorie, p.Product.Code) if p.Product else (None, None)
+    if product != (existing.product_categorie, existing.product_code):
+        yield (
+            at(p, "ToewijzingNummer"),
+            (
+                f"ToewijzingNummer {p.ToewijzingNummer} is already used for another product; "
+                "a new product gets a new number"
+            ),
+        )
 
 
 @rule(
@@ -40,8 +55,10 @@ def tr332(msg: Any, p: m.ToegewezenProduct, ctx: Context) -> Iterator[Violation]
     "9379",
     "a ReferentieAanbieder on an allocation refers to a request for this client",
     decision="The reference must be a request (315 product or 317) of this provider for "
-    "this client at this municipality that was not rejected; an allocation may "
-    "keep the reference in later versions.",
+    "this client at this municipality that was not rejected. It is filled only the first "
+    "time after honouring (IV097): a change to an allocation in a later message, on the "
+    "municipality's initiative, may not carry the reference of a request honoured before. "
+    "An allocation repeated unchanged may still carry it (it changes nothing).",
     scope="administration",
     level="line",
 )
@@ -62,6 +79,20 @@ def tr379(msg: Any, p: m.ToegewezenProduct, ctx: Context) -> Iterator[Violation]
             (
                 "ReferentieAanbieder does not refer to an open request of this provider for this "
                 "client"
+            ),
+        )
+        return
+    assert v is not None
+    honoured_before = v.status == "toegewezen" and (v.id or 0) not in ctx.honoured_now
+    existing = ctx.allocation(p.ToewijzingNummer)
+    if honoured_before and (
+        existing is None or not repeats(existing, allocation_values(p))
+    ):
+        yield (
+            at(p, "ReferentieAanbieder"),
+            (
+                f"request {p.ReferentieAanbieder} was honoured before; a later change is the "
+                "municipality's own and carries no ReferentieAanbieder"
             ),
         )
 
