@@ -488,6 +488,11 @@ class Ingest:
             findings = list(report.findings)
         else:
             findings = self._judge_and_route(tx, mt, msg, ctx, report.findings)
+        if mt.name == "WMO323" and ctx.declaration is None and ctx.claim_holder == message_id:
+            # Refused as a whole or on the Declaratie itself, a declaration counts as not
+            # sent (IV087): nothing of it is recorded, and its identification may be used
+            # again for the corrected one.
+            tx.execute("DELETE FROM identificatie_claims WHERE message_id = ?", (message_id,))
         answer = (
             retour.declaratie_antwoord(msg, findings, dagtekening=ctx.today)
             if mt.name == "WMO323"

@@ -7,6 +7,7 @@ itself refuses it whole: DeclaratieAntwoord carries the code, no lines, nothing 
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 from typing import Any
 
@@ -102,6 +103,33 @@ def test_tr333_declaratienummer_used_before(
     r = aanbieder.send(declaratie(prestatie("P2", begin=APRIL), periode=APRIL, nummer="DN001"))
     assert refused_whole(r) == ["9333"]
     assert administratie(operator) == before  # not recorded, nor its line
+
+
+def test_a_declaration_refused_on_its_own_level_counts_as_not_sent(
+    allocated: None, aanbieder: Party
+) -> None:
+    """IV087: refused on the Declaratie (here 9333), a declaration "wordt als niet verzonden
+    beschouwd": the corrected one may use the same identification."""
+    aanbieder.send(declaratie(prestatie("P1"), nummer="DN001"))
+    refused = declaratie(prestatie("P2", begin=APRIL), periode=APRIL, nummer="DN001")
+    assert refused_whole(aanbieder.send(refused)) == ["9333"]
+    refused.Declaratie.DeclaratieNummer = "DN002"
+    assert granted(aanbieder.send(refused))
+
+
+def test_a_declaration_refused_as_a_whole_counts_as_not_sent(
+    allocated: None, aanbieder: Party
+) -> None:
+    """IV087: refused with 0001 (here TR416), likewise; a message the service approved
+    keeps its identification (TR056)."""
+    msg = declaratie(prestatie("A"), prestatie("B"))
+    r = aanbieder.send(msg)
+    assert retour_codes(r.content)["/Bericht/Header"] == ["0001"]
+    corrected = declaratie(prestatie("A"))
+    corrected.Header.BerichtIdentificatie = copy.deepcopy(msg.Header.BerichtIdentificatie)
+    assert granted(aanbieder.send(corrected))
+    corrected.Declaratie.DeclaratieNummer = "DN999"
+    assert retour_codes(aanbieder.send(corrected).content)["/Bericht/Header"] == ["9056"]
 
 
 def test_tr333_another_provider_may_use_the_same_number(

@@ -225,6 +225,18 @@ def test_tr069_stop_of_the_current_start(started: None, aanbieder: Party) -> Non
     assert approved(aanbieder.send(stop("23", date(2023, 6, 20))))
 
 
+def test_tr069_after_a_restart_a_stop_refers_to_the_latest_start(
+    started: None, aanbieder: Party, operator: Party
+) -> None:
+    """OP155: a stop refers to the last start. Stopped temporarily on 1 March and restarted
+    on 1 April, the delivery that began on 5 January is no longer current."""
+    aanbieder.send(stop("20", date(2023, 3, 1)))
+    assert approved(aanbieder.send(start(begindatum=date(2023, 4, 1))))
+    stale = stop("23", date(2023, 6, 20))  # Begindatum 5 January
+    assert refused_unchanged(aanbieder, operator, stale, STOP) == ["9069"]
+    assert approved(aanbieder.send(stop("23", date(2023, 6, 20), begindatum=date(2023, 4, 1))))
+
+
 @pytest.mark.parametrize(
     "changes",
     [{"code": "01A02"}, {"categorie": "02", "code": "02A01"}],

@@ -20,8 +20,9 @@ _IDENTIFICATIE = "/Bericht/Header/BerichtIdentificatie/Identificatie"
     "9056",
     "a sender uses each Identificatie once per message type",
     decision="Counted over schema-valid messages: a message the schema refused never "
-    "reached the receiver, so its identification may be used again. The same "
-    "bytes sent again are not a new message: they get the stored answer.",
+    "reached the receiver, so its identification may be used again; so may a declaration's "
+    "refused as a whole or on the Declaratie itself, which counts as not sent (IV087). The "
+    "same bytes sent again are not a new message: they get the stored answer.",
     scope="administration",
     level="header",
 )

@@ -173,17 +173,43 @@ def tr326(msg: Any, line: m.StartProduct, ctx: Context) -> Iterator[Violation]:
     ["WMO307"],
     "9069",
     "a stop refers to a current start with the same key",
+    decision="A start is current until it is withdrawn or a restart follows it: after a "
+    "restart, a stop refers to the latest start (OP155), not to the one before.",
     scope="administration",
     level="line",
 )
 def tr069(msg: Any, line: m.StopProduct, ctx: Context) -> Iterator[Violation]:
     if line.StatusAanlevering != "1":
         return
-    if matching_start(line, ctx, same_product=False) is None:
+    start = matching_start(line, ctx, same_product=False)
+    if start is None:
         yield (
             at(line),
             (f"no current start with this ToewijzingNummer and Begindatum {line.Begindatum}"),
         )
+        return
+    restart = _restart_of(start, ctx)
+    if restart is not None:
+        yield (
+            at(line, "Begindatum"),
+            (
+                f"the delivery was restarted on {restart.begindatum}; a stop refers to the "
+                "latest start"
+            ),
+        )
+
+
+def _restart_of(start: rec.Start, ctx: Context) -> rec.Start | None:
+    """A later start of the same delivery (same allocation and product), if any."""
+    if ctx.client is None:
+        return None
+    later = [
+        s
+        for s in ctx.starts(ctx.client.id, start.toewijzing_nummer)
+        if s.begindatum > start.begindatum
+        and (s.product_categorie, s.product_code) == (start.product_categorie, start.product_code)
+    ]
+    return min(later, key=lambda s: s.begindatum) if later else None
 
 
 @rule(

@@ -85,9 +85,7 @@ def tr379(msg: Any, p: m.ToegewezenProduct, ctx: Context) -> Iterator[Violation]
     assert v is not None
     honoured_before = v.status == "toegewezen" and (v.id or 0) not in ctx.honoured_now
     existing = ctx.allocation(p.ToewijzingNummer)
-    if honoured_before and (
-        existing is None or not repeats(existing, allocation_values(p))
-    ):
+    if honoured_before and (existing is None or not repeats(existing, allocation_values(p))):
         yield (
             at(p, "ReferentieAanbieder"),
             (
