@@ -22,6 +22,7 @@ import base64
 import os
 import re
 import secrets
+import socket
 import statistics
 import subprocess
 import sys
@@ -98,6 +99,13 @@ def serve(schema_url: str, port: int, workers: int, log: Any) -> subprocess.Pope
         env=env,
         stderr=log,
     )
+
+
+def free_port() -> int:
+    """A port nothing listens on now (another run's service may still hold the last one)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def wait_ready(base: str, timeout: float = 60) -> None:
@@ -216,11 +224,15 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=1500)
     ap.add_argument("--senders", type=int, default=32)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument(
+        "--port", type=int, default=0, help="port for the service (default: a free one)"
+    )
     ap.add_argument(
         "--rate", type=float, default=300.0, help="messages per second for the paced run"
     )
     args = ap.parse_args()
+    if not args.port:
+        args.port = free_port()
 
     schema_url, keys = prepare(args.database)
     numbers = iter(range(100_000, 10_000_000))
