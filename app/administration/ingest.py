@@ -304,93 +304,58 @@ class Ingest:
     # --- processing -------------------------------------------------------------------------
 
     def process(self, sender: Sender, message_id: int, sha: str, report: Report) -> Outcome:
+        refuse = _Refusal(self, message_id, report)
         if report.problem is not None:
             status, title, code = _PARSE_PROBLEMS[report.problem]
-            return self._finish(
-                message_id,
-                "unreadable",
-                report,
-                problem(
-                    status,
-                    report.problem,
-                    title,
-                    report.findings[0].message,
-                    message_id=message_id,
-                    code=code,
-                    findings=[f.as_json() for f in report.findings],
-                ),
-                problem_kind=report.problem,
+            return refuse(
+                "unreadable", status, report.problem, title, report.findings[0].message, code
             )
         mt = report.message_type
         assert mt is not None and report.root is not None
         if not report.schema_valid:
-            return self._finish(
-                message_id,
+            return refuse(
                 "rejected",
-                report,
-                problem(
-                    422,
-                    "schema",
-                    f"the {mt.name} does not match its schema",
-                    f"{len(report.findings)} schema finding(s); the message was not processed",
-                    message_id=message_id,
-                    code="IB014",
-                    findings=[f.as_json() for f in report.findings],
-                ),
-                problem_kind="schema",
+                422,
+                "schema",
+                f"the {mt.name} does not match its schema",
+                f"{len(report.findings)} schema finding(s); the message was not processed",
+                "IB014",
             )
         header = report.message.Header if report.message is not None else report.header
         if header is None or (report.message is None and mt.is_retour):
             # Schema-valid, but holding a value the service cannot represent (a year after
             # 9999) where no retour can be built from the header alone.
-            return self._finish(
-                message_id,
+            return refuse(
                 "rejected",
-                report,
-                problem(
-                    422,
-                    "unrepresentable",
-                    f"the {mt.name} holds a value the service cannot process",
-                    report.findings[0].message,
-                    message_id=message_id,
-                    findings=[f.as_json() for f in report.findings],
-                ),
-                problem_kind="unrepresentable",
+                422,
+                "unrepresentable",
+                f"the {mt.name} holds a value the service cannot process",
+                report.findings[0].message,
             )
         poster_field = "Ontvanger" if mt.is_retour and mt.name != "WMO325" else "Afzender"
         poster_code = getattr(header, poster_field)
         party = mt.sender if poster_field == "Afzender" else _other(mt.sender)
         if poster_code != sender.code or not _plays(sender.role, party):
-            return self._finish(
-                message_id,
+            return refuse(
                 "forbidden",
-                report,
-                problem(
-                    403,
-                    "forbidden",
-                    "sender does not match the message",
-                    f"the {mt.name} names {poster_field} {poster_code}; you are {sender.code} "
-                    f"({sender.role})",
-                    message_id=message_id,
-                    code="IB008",
-                ),
-                problem_kind="forbidden",
+                403,
+                "forbidden",
+                "sender does not match the message",
+                f"the {mt.name} names {poster_field} {poster_code}; you are {sender.code} "
+                f"({sender.role})",
+                "IB008",
+                with_findings=False,
             )
         counterpart = header.Ontvanger if poster_field == "Afzender" else header.Afzender
         if not self.participants.active(counterpart):
-            return self._finish(
-                message_id,
+            return refuse(
                 "rejected",
-                report,
-                problem(
-                    422,
-                    "unknown_receiver",
-                    "unknown receiver",
-                    f"{counterpart} is not a participant of this hub",
-                    message_id=message_id,
-                    code="IB010",
-                ),
-                problem_kind="unknown_receiver",
+                422,
+                "unknown_receiver",
+                "unknown receiver",
+                f"{counterpart} is not a participant of this hub",
+                "IB010",
+                with_findings=False,
             )
         if mt.is_retour:
             return self._answer(message_id, sha, report)
@@ -864,6 +829,33 @@ class Ingest:
         outcome.replayed = True
         outcome.message_type, outcome.verdict = message_type, status
         return outcome
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """Refusing a message before it is judged: recorded with its status, answered with a
+    problem document (with the findings, unless they are beside the point)."""
+
+    ingest: Ingest
+    message_id: int
+    report: Report
+
+    def __call__(
+        self,
+        status: str,
+        http: int,
+        kind: str,
+        title: str,
+        detail: str,
+        code: str | None = None,
+        *,
+        with_findings: bool = True,
+    ) -> Outcome:
+        findings = [f.as_json() for f in self.report.findings] if with_findings else None
+        outcome = problem(
+            http, kind, title, detail, message_id=self.message_id, code=code, findings=findings
+        )
+        return self.ingest._finish(self.message_id, status, self.report, outcome, problem_kind=kind)
 
 
 class ComposeError(RuntimeError):
