@@ -12,6 +12,11 @@ CODEC = "CODEC"  # schema-valid value the service cannot represent (a year beyon
 TECHNICAL_REJECTION = "0001"
 
 
+def within(path: str, element: str) -> bool:
+    """Whether ``path`` is ``element`` or lies below it."""
+    return path == element or path.startswith(element + "/")
+
+
 @dataclass(frozen=True)
 class Finding:
     rule: str  # CD041, CS002, TR380, or XML / XSD / CODEC

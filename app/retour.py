@@ -28,7 +28,7 @@ from datetime import date
 from typing import Any
 
 from app.clock import today
-from app.findings import TECHNICAL_REJECTION, Finding
+from app.findings import TECHNICAL_REJECTION, Finding, within
 from app.standard import catalogue, codec, elements
 from app.standard import messages as m
 from app.standard.catalogue import XSD_VERSIE, MessageType
@@ -52,7 +52,7 @@ def refusal_codes(findings: Iterable[Finding]) -> list[str]:
     for f in findings:
         whole = (
             f.return_code == TECHNICAL_REJECTION
-            or _in(f.path, _HEADER)
+            or within(f.path, _HEADER)
             or f.path in ("", "/", "/Bericht")
         )
         if whole and f.return_code not in codes:
@@ -92,7 +92,7 @@ def build(
         path = codec.path_of(obj)
         if path in by_level:
             obj.RetourCodes = by_level[path]
-        elif any(_in(path, above) for above in failed):
+        elif any(within(path, above) for above in failed):
             obj.RetourCodes = [NOT_JUDGED]
         else:
             obj.RetourCodes = [OK]
@@ -178,7 +178,7 @@ def declaratie_antwoord(
     whole = [
         c
         for f in findings
-        if not _in(f.path, codec.path_of(d) + "/Clienten")
+        if not within(f.path, codec.path_of(d) + "/Clienten")
         for c in [f.return_code]
     ]
     if whole:
@@ -247,10 +247,6 @@ def _antwoord_header(
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _in(path: str, ancestor: str) -> bool:
-    return path == ancestor or path.startswith(ancestor + "/")
-
-
 def _classes(obj: Any) -> Iterable[Any]:
     """Every object below ``obj`` (itself included) that carries RetourCodes."""
     if obj is None:
@@ -272,7 +268,7 @@ def _assign(original: Any, findings: Sequence[Finding]) -> dict[str, list[str]]:
     levels = sorted((codec.path_of(o) for o in _classes(original)), key=len, reverse=True)
     result: dict[str, list[str]] = {}
     for f in findings:
-        level = next((p for p in levels if _in(f.path, p)), None)
+        level = next((p for p in levels if within(f.path, p)), None)
         if level is None:
             continue
         codes = result.setdefault(level, [])

@@ -94,12 +94,6 @@ def repeats(allocation: r.Allocation, values: dict[str, Any]) -> bool:
     return allocation.deleted or not deleting
 
 
-def _decided_at(a: r.Allocation | dict[str, Any]) -> tuple[Any, Any]:
-    if isinstance(a, dict):
-        return a["toewijzingsdatum"], a["toewijzingstijd"]
-    return a.toewijzingsdatum, a.toewijzingstijd
-
-
 def _apply_allocation(msg: m.WMO301, p: m.ToegewezenProduct, ctx: Context) -> None:
     assert ctx.client is not None
     values = allocation_values(p)
@@ -127,7 +121,10 @@ def _apply_allocation(msg: m.WMO301, p: m.ToegewezenProduct, ctx: Context) -> No
         _insert(ctx, "toewijzingen", allocation)
     elif repeats(allocation, values):
         return  # an unchanged allocation repeated, as every 301 must: not a new version
-    elif _decided_at(values) < _decided_at(allocation):
+    elif (p.Toewijzingsdatum, p.Toewijzingstijd) < (
+        allocation.toewijzingsdatum,
+        allocation.toewijzingstijd,
+    ):
         # An older decision received late: the allocation with the latest Toewijzingsdatum
         # and -tijd is the current one, whatever the order of receipt (IV013, OP080). It
         # joins the history, where the state on any date is read by that order.

@@ -32,7 +32,7 @@ from app.administration.handlers import HANDLERS
 from app.administration.participants import MUNICIPALITY, PROVIDER_ROLES, Directory
 from app.administration.store import ConnectionLost, Store, Tx
 from app.clock import today
-from app.findings import TECHNICAL_REJECTION, Finding
+from app.findings import TECHNICAL_REJECTION, Finding, within
 from app.routing import mailbox
 from app.routing.directory import ContractDirectory
 from app.routing.mailbox import COPY, Delivery
@@ -197,15 +197,13 @@ class Ingest:
         message_id, status = self._store_raw(sender, data, sha)
         if status != "received":
             return self.replay(message_id)
-        outcome = problem(
+        outcome = _Refusal(self, message_id, Report())(
+            "unreadable",
             415,
             "media_type",
             "send iWmo messages as application/xml",
             f"the Content-Type was {media or 'missing'}",
-            message_id=message_id,
-        )
-        outcome = self._finish(
-            message_id, "unreadable", Report(), outcome, problem_kind="media_type"
+            with_findings=False,
         )
         self._observe(sender, outcome, 0.0)
         return outcome
@@ -220,16 +218,14 @@ class Ingest:
         if status != "received":
             return self.replay(message_id)
         limit = self.validator.settings.max_message_bytes
-        outcome = problem(
+        outcome = _Refusal(self, message_id, Report())(
+            "unreadable",
             413,
             "too_large",
             "the message is too large",
             f"the message is at least {size:,} bytes; the limit is {limit:,} bytes",
-            message_id=message_id,
-            code="IB012",
-        )
-        outcome = self._finish(
-            message_id, "unreadable", Report(), outcome, problem_kind="too_large"
+            "IB012",
+            with_findings=False,
         )
         self._observe(sender, outcome, 0.0)
         return outcome
@@ -631,7 +627,7 @@ class Ingest:
         placed: set[int] = set()
         for line in handler.lines(msg):
             where = codec.path_of(line)
-            found = [f for f in refused_lines if _within(f.path, where)]
+            found = [f for f in refused_lines if within(f.path, where)]
             placed.update(id(f) for f in found)
             found += _run(levels["line"], msg, ctx, line)
             if not found:
@@ -901,10 +897,6 @@ def _refuses_message(
     if service_checks:
         return False
     return not (mt.name in HANDLERS and HANDLERS[mt.name].per_line)
-
-
-def _within(path: str, element: str) -> bool:
-    return path == element or path.startswith(element + "/")
 
 
 def _run(rules: list[Rule], msg: Any, ctx: Context, line: Any = None) -> list[Finding]:

@@ -53,6 +53,11 @@ class Allocation(Record):
     def deleted(self) -> bool:
         return withdrawn(self.ingangsdatum, self.einddatum, self.reden_wijziging)
 
+    @property
+    def product(self) -> tuple[str | None, str | None]:
+        """(Categorie, Code), as ``rules._product.product_key`` reads a message's."""
+        return self.product_categorie, self.product_code
+
     def current_on(self, day: date) -> bool:
         """Valid on or after ``day`` (the standard's 'actueel'), and not deleted."""
         return not self.deleted and (self.einddatum is None or self.einddatum >= day)
@@ -102,6 +107,11 @@ class Start(Record):
     deleted_by_id: int | None = None
     stops: list[Stop] = field(default_factory=list)
     allocation: Allocation | None = field(default=None, repr=False)
+
+    @property
+    def product(self) -> tuple[str | None, str | None]:
+        """(Categorie, Code), as ``rules._product.product_key`` reads a message's."""
+        return self.product_categorie, self.product_code
 
 
 @dataclass

@@ -15,14 +15,12 @@ from sqlalchemy.orm import Session
 from app.administration import models as db
 from app.administration import product_codes
 from app.api.deps import Caller, caller, services
-from app.api.fields import AGB_CODE, CBS_CODE, LocalTime, Timestamp, id_path, id_query
+from app.api.fields import AGB_CODE, CBS_CODE, ClientFilter, LocalTime, Timestamp, id_path
 from app.api.pages import Page, page_params
 from app.api.problems import AUTHENTICATED, INVALID_REQUEST, NOT_JSON, NotFound, not_found
 from app.standard.datatypes import BSN_PATTERN
 
 router = APIRouter(tags=["administration"], responses=AUTHENTICATED)
-
-ClientFilter = Annotated[int | None, id_query("client")]
 
 
 # --- visibility -------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from app.administration.crypto import RAW
 from app.administration.ingest import TOO_LARGE_KEPT, Sender
 from app.api import bodies
 from app.api.deps import Caller, Forbidden, caller, services
-from app.api.fields import Timestamp, id_path, id_query
+from app.api.fields import ClientFilter, Timestamp, id_path
 from app.api.pages import Page, page_params
 from app.api.problems import (
     INVALID_REQUEST,
@@ -295,7 +295,7 @@ def list_messages(
     paging: Annotated[tuple[int, int], Depends(page_params)],
     message_type: Annotated[MessageTypeFilter, _MESSAGE_TYPE] = None,
     status: Annotated[StatusFilter, _STATUS] = None,
-    client_id: Annotated[int | None, id_query("client")] = None,
+    client_id: ClientFilter = None,
 ) -> Page[MessageOut]:
     after, limit = paging
     query = select(db.Message).where(visible(who), db.Message.id > after)

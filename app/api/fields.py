@@ -50,6 +50,10 @@ def id_query(what: str) -> Any:
     return Query(ge=1, le=MAX_ID, description=f"only those of this {what} (its id)", examples=[1])
 
 
+ClientFilter = Annotated[int | None, id_query("client")]
+"""The ``client_id`` filter the lists share."""
+
+
 # Patterns of the codes and keys requests name things by.
 CBS_CODE = r"^[0-9]{4}$"
 AGB_CODE = r"^[0-9]{8}$"

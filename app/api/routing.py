@@ -25,7 +25,7 @@ from sqlalchemy import or_, select
 
 from app.administration import models as db
 from app.api.deps import Caller, Forbidden, caller, services
-from app.api.fields import AGB_CODE, MAX_ID, Timestamp, id_path, id_query
+from app.api.fields import AGB_CODE, MAX_ID, ClientFilter, Timestamp, id_path
 from app.api.pages import Page, page_params
 from app.api.problems import (
     AUTHENTICATED,
@@ -44,7 +44,6 @@ from app.standard import messages as m
 
 router = APIRouter(tags=["routing"], responses=AUTHENTICATED)
 
-ClientFilter = Annotated[int | None, id_query("client")]
 _NOT_THE_MAIN_CONTRACTOR = forbidden(
     "you may read the delegation (its municipality, subcontractor, an operator), but only "
     "its main contractor changes it",

@@ -6,6 +6,12 @@ from collections.abc import Iterator
 
 from app.administration.context import Context
 from app.rules.registry import Violation
+from app.standard import messages as m
+
+
+def product_key(product: m.Product | None) -> tuple[str | None, str | None]:
+    """A message's Product as (Categorie, Code): (None, None) when there is none."""
+    return (product.Categorie, product.Code) if product is not None else (None, None)
 
 
 def code_fits(ctx: Context, categorie: str, code: str | None, path: str) -> Iterator[Violation]:

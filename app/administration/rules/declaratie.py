@@ -289,15 +289,8 @@ def _as_declared(line: m.Prestatie, debit: rec.Line) -> Iterator[tuple[str, bool
     yield "ToewijzingNummer", line.ToewijzingNummer == debit.toewijzing_nummer
     yield "ProductCategorie", line.ProductCategorie == debit.product_categorie
     yield "ProductCode", line.ProductCode == debit.product_code
-    period = line.ProductPeriode
-    yield (
-        "ProductPeriode",
-        (period.Begindatum, period.Einddatum)
-        == (
-            debit.periode_begin,
-            debit.periode_eind,
-        ),
-    )
+    period = (line.ProductPeriode.Begindatum, line.ProductPeriode.Einddatum)
+    yield "ProductPeriode", period == (debit.periode_begin, debit.periode_eind)
     yield "GeleverdVolume", line.GeleverdVolume == debit.volume
     yield "Eenheid", line.Eenheid == debit.eenheid
     yield "ProductTarief", line.ProductTarief == debit.tarief

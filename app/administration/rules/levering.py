@@ -12,14 +12,11 @@ from typing import Any
 
 from app.administration import records as rec
 from app.administration.context import Context
+from app.administration.rules._product import product_key
 from app.rules.registry import Violation, at, rule
 from app.standard import messages as m
 
 Line = m.StartProduct | m.StopProduct
-
-
-def _product(line: Line) -> tuple[str | None, str | None]:
-    return (line.Product.Categorie, line.Product.Code) if line.Product else (None, None)
 
 
 def _starts(line: Line, ctx: Context) -> list[rec.Start]:
@@ -33,7 +30,7 @@ def matching_start(line: Line, ctx: Context, *, same_product: bool = True) -> re
     for start in _starts(line, ctx):
         if start.begindatum != line.Begindatum:
             continue
-        if not same_product or (start.product_categorie, start.product_code) == _product(line):
+        if not same_product or start.product == product_key(line.Product):
             return start
     return None
 
@@ -161,7 +158,7 @@ def tr326(msg: Any, line: m.StartProduct, ctx: Context) -> Iterator[Violation]:
     allocation = ctx.allocation(line.ToewijzingNummer) if line.ToewijzingNummer else None
     per_function = allocation is None or allocation.product_code is None
     for start in _starts(line, ctx):
-        if per_function and (start.product_categorie, start.product_code) != _product(line):
+        if per_function and start.product != product_key(line.Product):
             continue
         if not live_stops(start):
             yield at(line), (f"delivery that started on {start.begindatum} has not been stopped")
@@ -206,8 +203,7 @@ def _restart_of(start: rec.Start, ctx: Context) -> rec.Start | None:
     later = [
         s
         for s in ctx.starts(ctx.client.id, start.toewijzing_nummer)
-        if s.begindatum > start.begindatum
-        and (s.product_categorie, s.product_code) == (start.product_categorie, start.product_code)
+        if s.begindatum > start.begindatum and s.product == start.product
     ]
     return min(later, key=lambda s: s.begindatum) if later else None
 
@@ -228,7 +224,7 @@ def tr382(msg: Any, line: m.StopProduct, ctx: Context) -> Iterator[Violation]:
     start = matching_start(line, ctx, same_product=False)
     if start is None:
         return
-    if (start.product_categorie, start.product_code) != _product(line):
+    if start.product != product_key(line.Product):
         yield at(line, "Product"), "the Product differs from the start it stops"
 
 

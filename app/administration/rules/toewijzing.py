@@ -7,7 +7,7 @@ from typing import Any
 
 from app.administration.context import Context
 from app.administration.handlers import allocation_values, repeats
-from app.administration.rules._product import code_fits
+from app.administration.rules._product import code_fits, product_key
 from app.rules.registry import Violation, at, rule
 from app.standard import messages as m
 
@@ -38,8 +38,7 @@ def tr332(msg: Any, p: m.ToegewezenProduct, ctx: Context) -> Iterator[Violation]
             ),
         )
         return
-    product = (p.Product.Categorie, p.Product.Code) if p.Product else (None, None)
-    if product != (existing.product_categorie, existing.product_code):
+    if product_key(p.Product) != existing.product:
         yield (
             at(p, "ToewijzingNummer"),
             (
