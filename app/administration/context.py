@@ -86,6 +86,7 @@ class Context:
     _lines: dict[str, r.Line | None] = field(default_factory=dict)
     _line_ids: dict[int, r.Line] = field(default_factory=dict)
     _granted_now: list[r.Line] = field(default_factory=list)
+    _stored_granted: dict[int, list[r.Line]] = field(default_factory=dict)
     # Requests this message honours (301): its other lines may still name them (TR379).
     honoured_now: set[int] = field(default_factory=set)
     code_list: ProductCodeList = field(default_factory=lambda: ProductCodeList(ttl=0))
@@ -316,11 +317,20 @@ class Context:
         with the lines of this message granted so far."""
         if toewijzing_id is None:
             return []
-        stored = self.tx.load(
-            r.Line, "prestaties", "toewijzing_id = ? AND status = 'toegekend'", (toewijzing_id,)
-        )
+        stored = self._stored_granted.get(toewijzing_id)
+        if stored is None:
+            # Asked by several rules for each line (TR322, TR369, TR389); what is stored
+            # does not change while a message is judged, only this message's lines add up.
+            stored = self._stored_granted[toewijzing_id] = self._known_lines(
+                self.tx.load(
+                    r.Line,
+                    "prestaties",
+                    "toewijzing_id = ? AND status = 'toegekend'",
+                    (toewijzing_id,),
+                )
+            )
         now = [p for p in self._granted_now if p.toewijzing_id == toewijzing_id]
-        return self._known_lines(stored) + now
+        return stored + now
 
     def uncredited_debits(self, toewijzing_id: int | None) -> list[r.Line]:
         """Granted debit lines on an allocation without a granted credit for the same
