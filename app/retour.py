@@ -28,7 +28,7 @@ from datetime import date
 from typing import Any
 
 from app.clock import today
-from app.findings import TECHNICAL_REJECTION, Finding, within
+from app.findings import TECHNICAL_REJECTION, Finding, enclosing, within
 from app.standard import catalogue, codec, elements
 from app.standard import messages as m
 from app.standard.catalogue import XSD_VERSIE, MessageType
@@ -87,12 +87,11 @@ def build(
     by_level = _assign(original, findings)
     body_field = elements.specs(mt.root)[1].name
     body = copy.deepcopy(getattr(original, body_field))
-    failed = list(by_level)
     for obj in _classes(body):
         path = codec.path_of(obj)
         if path in by_level:
             obj.RetourCodes = by_level[path]
-        elif any(within(path, above) for above in failed):
+        elif enclosing(path.rpartition("/")[0], by_level) is not None:
             obj.RetourCodes = [NOT_JUDGED]
         else:
             obj.RetourCodes = [OK]
@@ -265,10 +264,10 @@ def _classes(obj: Any) -> Iterable[Any]:
 def _assign(original: Any, findings: Sequence[Finding]) -> dict[str, list[str]]:
     """Return codes per message class path: each finding goes to the deepest class whose
     path contains it."""
-    levels = sorted((codec.path_of(o) for o in _classes(original)), key=len, reverse=True)
+    levels = {codec.path_of(o) for o in _classes(original)}
     result: dict[str, list[str]] = {}
     for f in findings:
-        level = next((p for p in levels if within(f.path, p)), None)
+        level = enclosing(f.path, levels)
         if level is None:
             continue
         codes = result.setdefault(level, [])

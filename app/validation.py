@@ -13,12 +13,20 @@ from typing import Any
 from lxml import etree
 
 from app.config import Settings
-from app.findings import CODEC, TECHNICAL_REJECTION, XML, Finding
+from app.findings import CODEC, TECHNICAL_REJECTION, TIME, XML, Finding
 from app.rules import RuleSet
 from app.rules import default as default_rules
 from app.standard import codec, parsing
 from app.standard.catalogue import MessageType
+from app.standard.scan import Budget, BudgetExceeded, TooCrowded
 from app.standard.schema import Schemas, not_a_message
+
+# Messages up to this size are parsed into a tree and validated there, which is fastest;
+# larger ones are validated while read (``app.standard.scan``), so that a long list of
+# wrong items costs time in proportion to its length, not its square.
+STREAM_ABOVE = 16 * 1024
+# Stop reading a message once this many times the listed findings were found.
+_CEILING_FACTOR = 100
 
 
 @dataclass
@@ -26,26 +34,40 @@ class Report:
     message_type: MessageType | None = None
     schema_valid: bool = False
     findings: list[Finding] = field(default_factory=list)
+    # The tree as read, or for a large message its start (root and Header); None for a
+    # large message once decoded: the typed message is what counts then.
     root: etree._Element | None = None
     message: Any = None  # the typed message, when the schema passed
     # The typed header alone, when the schema passed but the body holds a value the
     # service cannot represent (a CODEC finding); None when the header is the problem.
     header: Any = None
     problem: str | None = None  # parsing problem kind (empty, too_large, encoding, ...)
+    # Schema findings not in ``findings`` (only the first ones are kept); when checking
+    # stopped early (``complete`` False) there were at least this many.
+    omitted: int = 0
+    complete: bool = True
 
     @property
     def clean(self) -> bool:
         return self.schema_valid and not self.findings
 
-    def as_json(self, file: str | None = None) -> dict[str, object]:
+    def listed(self, limit: int) -> tuple[list[dict[str, object]], int]:
+        """The findings as JSON, at most ``limit`` of them, and how many were left out."""
+        return listed(self.findings, limit, self.omitted)
+
+    def as_json(self, file: str | None = None, *, limit: int | None = None) -> dict[str, object]:
         data: dict[str, object] = {}
         if file is not None:
             data["file"] = file
+        shown, omitted = self.listed(limit if limit is not None else len(self.findings))
         data.update(
             message=self.message_type.name if self.message_type else None,
             schema_valid=self.schema_valid,
-            findings=[f.as_json() for f in self.findings],
+            findings=shown,
         )
+        if omitted:
+            data["findings_omitted"] = omitted
+            data["findings_complete"] = self.complete
         return data
 
 
@@ -60,31 +82,96 @@ class Validator:
         self.schemas = schemas or Schemas(self.settings.xsd_dir)
         self.rules = rules if rules is not None else default_rules()
 
-    def check(self, data: bytes) -> Report:
-        report = Report()
+    def budget(self) -> Budget:
+        return Budget(self.settings.judge_seconds)
+
+    def check(self, data: bytes, budget: Budget | None = None) -> Report:
+        """Safe parsing, the schema, then the message rules; within ``budget`` (by
+        default the service's time for one message), past which the report holds one
+        finding ``TIME`` and the problem ``timeout``."""
+        budget = budget or self.budget()
         try:
-            parsed = parsing.parse(data, max_bytes=self.settings.max_message_bytes)
-        except parsing.MessageError as exc:
-            report.problem = exc.problem
-            report.findings.append(Finding(XML, TECHNICAL_REJECTION, "/", exc.message, exc.line))
+            return self._check(data, budget)
+        except BudgetExceeded as exc:
+            report = Report(problem="timeout")
+            report.findings.append(Finding(TIME, TECHNICAL_REJECTION, "/", str(exc)))
             return report
+
+    def _check(self, data: bytes, budget: Budget) -> Report:
+        report = Report()
+        small = len(data) <= STREAM_ABOVE
+        limit = self.settings.max_findings
+        try:
+            if small:
+                parsed = parsing.parse(data, max_bytes=self.settings.max_message_bytes)
+            else:
+                parsing.precheck(data, max_bytes=self.settings.max_message_bytes)
+                parsed = parsing.sniff(data)
+        except parsing.MessageError as exc:
+            return _unreadable(report, exc)
         report.root = parsed.root
-        report.message_type = parsed.message_type
-        if parsed.message_type is None:
+        report.message_type = mt = parsed.message_type
+        if mt is None:
             report.problem = "unknown_root"
             report.findings.append(not_a_message(parsed.root))
             return report
-        report.findings = self.schemas.validate(parsed.root, parsed.message_type)
-        report.schema_valid = not report.findings
+        if small:
+            found = self.schemas.check_tree(parsed.root, mt, limit=limit)
+        else:
+            try:
+                found = self.schemas.check_stream(
+                    data,
+                    mt,
+                    limit=limit,
+                    ceiling=max(limit * _CEILING_FACTOR, 1000),
+                    budget=budget,
+                    max_attributes=parsing.MAX_ATTRIBUTES,
+                    max_namespaces=parsing.MAX_NAMESPACES,
+                )
+            except etree.XMLSyntaxError as exc:
+                return _unreadable(report, parsing.syntax_error(exc, data))
+            except TooCrowded as exc:
+                return _unreadable(report, parsing.MessageError("not_well_formed", exc.message))
+        report.findings = found.findings
+        report.omitted = found.omitted
+        report.complete = found.complete
+        report.schema_valid = found.errors == 0
         if not report.schema_valid:
             return report
+        budget.check()
+        if not small:
+            # Known to be valid now: read again into a tree, without the whitespace.
+            root = parsing.parse(data, max_bytes=len(data), compact=True).root
+        else:
+            root = parsed.root
         try:
-            report.message = codec.decode(parsed.root, parsed.message_type)
+            report.message = codec.decode(root, mt)
         except codec.CodecError as exc:
+            report.root = root
             report.findings.append(Finding(CODEC, TECHNICAL_REJECTION, exc.path, exc.message))
             # The header alone may still be readable: enough to answer with a refusal.
             with contextlib.suppress(codec.CodecError):
-                report.header = codec.decode_header(parsed.root, parsed.message_type)
+                report.header = codec.decode_header(root, mt)
             return report
-        report.findings.extend(self.rules.check(report.message))
+        if not small:
+            # The typed message is what counts from here on: let a large tree go.
+            report.root = None
+            del root, parsed
+        budget.check()
+        report.findings.extend(self.rules.check(report.message, budget))
         return report
+
+
+def listed(
+    findings: list[Finding], limit: int, omitted: int = 0
+) -> tuple[list[dict[str, object]], int]:
+    """At most ``limit`` findings as JSON, and how many were left out (``omitted`` of them
+    already before)."""
+    shown = [f.as_json() for f in findings[:limit]]
+    return shown, omitted + max(0, len(findings) - limit)
+
+
+def _unreadable(report: Report, exc: parsing.MessageError) -> Report:
+    report.problem = exc.problem
+    report.findings.append(Finding(XML, TECHNICAL_REJECTION, "/", exc.message, exc.line))
+    return report

@@ -22,6 +22,7 @@ from app.administration.store import Tx
 from app.routing.directory import ContractDirectory
 from app.routing.mailbox import Delivery
 from app.standard.catalogue import MessageType
+from app.standard.scan import Budget
 
 EXECUTION_VARIANTS = ("taakgericht", "inspanningsgericht", "outputgericht")
 
@@ -91,6 +92,8 @@ class Context:
     honoured_now: set[int] = field(default_factory=set)
     code_list: ProductCodeList = field(default_factory=lambda: ProductCodeList(ttl=0))
     contracts: ContractDirectory | None = None
+    # The time the message may still take: judging looks at it line by line.
+    budget: Budget | None = None
 
     def write(self, action: Write) -> None:
         self.writes.append(action)

@@ -32,7 +32,7 @@ from app.administration.handlers import HANDLERS
 from app.administration.participants import MUNICIPALITY, PROVIDER_ROLES, Directory
 from app.administration.store import ConnectionLost, Store, Tx
 from app.clock import today
-from app.findings import TECHNICAL_REJECTION, Finding, within
+from app.findings import TECHNICAL_REJECTION, TIME, Finding, enclosing
 from app.routing import mailbox
 from app.routing.directory import ContractDirectory
 from app.routing.mailbox import COPY, Delivery
@@ -40,7 +40,8 @@ from app.routing.router import Composed, Router
 from app.rules.registry import REGISTRY, Rule
 from app.standard import catalogue, codec
 from app.standard.catalogue import MessageType
-from app.validation import Report, Validator
+from app.standard.scan import Budget, BudgetExceeded
+from app.validation import Report, Validator, listed
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +83,10 @@ def problem(
     message_id: int | None = None,
     code: str | None = None,
     findings: list[dict[str, Any]] | None = None,
+    omitted: int = 0,
 ) -> Outcome:
-    """An RFC 9457 problem document; ``code`` is the transport error code (Fo01) if any."""
+    """An RFC 9457 problem document; ``code`` is the transport error code (Fo01) if any,
+    ``omitted`` how many findings were left out of the list."""
     body: dict[str, Any] = {
         "type": f"urn:iwmo-hub:problem:{kind}",
         "title": title,
@@ -97,6 +100,8 @@ def problem(
         body["code"] = code
     if findings is not None:
         body["findings"] = findings
+        if omitted:
+            body["findings_omitted"] = omitted
     return Outcome(
         status,
         json.dumps(body, ensure_ascii=False).encode(),
@@ -116,6 +121,9 @@ _PARSE_PROBLEMS: dict[str, tuple[int, str, str | None]] = {
 
 
 TOO_LARGE_KEPT = 64 * 1024  # of a body over the limit, what is stored
+
+# Statuses of messages the service passed on to their receiver (composed ones included).
+_PASSED_ON = frozenset({"accepted", "partially_accepted", "sent"})
 
 # Refusals that do not depend on the bytes: the same bytes sent again are judged afresh.
 _NOT_ABOUT_CONTENT = frozenset({"media_type", "unknown_receiver"})
@@ -155,25 +163,28 @@ class Ingest:
 
     # --- entry point ------------------------------------------------------------------------
 
-    def receive(self, sender: Sender, data: bytes) -> Outcome:
+    def receive(self, sender: Sender, data: bytes, sha: str | None = None) -> Outcome:
+        """Store, judge and answer one message; ``sha`` is the SHA-256 of ``data`` when the
+        caller computed it while reading."""
         started = time.perf_counter()
-        sha = hashlib.sha256(data).hexdigest()
+        sha = sha or hashlib.sha256(data).hexdigest()
+        budget = self.validator.budget()
         try:
-            outcome = self._receive(sender, data, sha)
+            outcome = self._receive(sender, data, sha, budget)
         except ConnectionLost:
             # Once, on a fresh connection: receiving is safe to repeat (the bytes are
             # found by their hash, and judging only a message still waiting), so a
             # database restart between two messages costs the sender nothing.
             log.warning("database connection lost; receiving again on a new connection")
-            outcome = self._receive(sender, data, sha)
+            outcome = self._receive(sender, data, sha, budget)
         self._observe(sender, outcome, time.perf_counter() - started)
         return outcome
 
-    def _receive(self, sender: Sender, data: bytes, sha: str) -> Outcome:
+    def _receive(self, sender: Sender, data: bytes, sha: str, budget: Budget) -> Outcome:
         message_id, status = self._store_raw(sender, data, sha)
         if status != "received":
             return self.replay(message_id)
-        return self.process(sender, message_id, sha, self.validator.check(data))
+        return self.process(sender, message_id, sha, self.validator.check(data, budget), budget)
 
     def _observe(self, sender: Sender, outcome: Outcome, seconds: float) -> None:
         log.info(
@@ -260,6 +271,11 @@ class Ingest:
                 # Refused for how it was sent, not for what it says: judge it anew.
                 tx.update("messages", message_id, {"status": "received", "problem": None})
                 return int(message_id), "received"
+            if status == "received":
+                # Sent again while waiting (its worker stopped): another attempt.
+                tx.execute(
+                    "UPDATE messages SET attempts = attempts + 1 WHERE id = ?", (message_id,)
+                )
             return int(message_id), str(status)
 
     # --- finishing what a stopped worker left -----------------------------------------------
@@ -278,43 +294,118 @@ class Ingest:
                 )
             ]
 
-    def reprocess(self, message_id: int) -> Outcome | None:
+    def reprocess(self, message_id: int, *, max_attempts: int | None = None) -> Outcome | None:
         """Judge a stored message that was never judged, exactly as if it had just been
-        received; None when it is no longer waiting (another worker finished it)."""
+        received; None when it is no longer waiting (another worker finished it).
+
+        Every attempt is counted before it starts, so a message that keeps failing (or
+        takes its worker down) is set aside after ``max_attempts`` instead of being tried
+        forever: status ``set_aside``, for an operator to look at."""
+        limit = max_attempts or self.validator.settings.reprocess_attempts
         with self.store.transaction() as tx:
             row = tx.one(
-                "SELECT m.status, m.sha256, m.raw_encrypted, p.id, p.code, p.role "
-                "FROM messages m JOIN participants p ON p.id = m.participant_id "
-                "WHERE m.id = ?",
+                tx.lock(
+                    "SELECT m.status, m.sha256, m.raw_encrypted, m.attempts, p.id, p.code, "
+                    "p.role FROM messages m JOIN participants p ON p.id = m.participant_id "
+                    "WHERE m.id = ?"
+                ),
                 (message_id,),
             )
-        if row is None or row[0] != "received":
-            return None
-        _, sha, raw, pid, code, role = row
+            if row is None or row[0] != "received":
+                return None
+            _, sha, raw, attempts, pid, code, role = row
+            if int(attempts) >= limit:
+                return self._set_aside(tx, message_id, int(attempts))
+            tx.execute("UPDATE messages SET attempts = attempts + 1 WHERE id = ?", (message_id,))
         data = self.vault.decrypt(bytes(raw), RAW)
+        budget = self.validator.budget()
         # The lock taken while judging makes this exactly once, whoever else tries.
         return self.process(
-            Sender(int(pid), str(code), str(role)), message_id, sha, self.validator.check(data)
+            Sender(int(pid), str(code), str(role)),
+            message_id,
+            sha,
+            self.validator.check(data, budget),
+            budget,
         )
+
+    def _set_aside(self, tx: Tx, message_id: int, attempts: int) -> Outcome:
+        detail = (
+            f"judging this message failed {attempts} times; it was set aside for an operator "
+            "(iwmo reprocess --retry-set-aside tries it again)"
+        )
+        finding = Finding("SERVICE", "", "/", detail)
+        outcome = problem(
+            422,
+            "set_aside",
+            "the service could not judge this message",
+            detail,
+            message_id=message_id,
+            findings=[finding.as_json()],
+        )
+        tx.update(
+            "messages",
+            message_id,
+            {
+                "status": "set_aside",
+                "problem": "set_aside",
+                "findings": [finding.as_json()],
+                "response_status": outcome.status,
+                "processed_at": _now(),
+            },
+        )
+        log.error("message set aside after failed attempts", extra={"message_id": message_id})
+        outcome.verdict = "set_aside"
+        return outcome
+
+    def retry_set_aside(self) -> int:
+        """Make every message set aside wait again, with its attempts counted afresh."""
+        with self.store.transaction() as tx:
+            ids = [
+                int(r[0]) for r in tx.all("SELECT id FROM messages WHERE status = 'set_aside'")
+            ]
+            for message_id in ids:
+                tx.update(
+                    "messages",
+                    message_id,
+                    {"status": "received", "problem": None, "attempts": 0, "findings": []},
+                )
+        return len(ids)
 
     # --- processing -------------------------------------------------------------------------
 
-    def process(self, sender: Sender, message_id: int, sha: str, report: Report) -> Outcome:
+    def process(
+        self,
+        sender: Sender,
+        message_id: int,
+        sha: str,
+        report: Report,
+        budget: Budget | None = None,
+    ) -> Outcome:
         refuse = _Refusal(self, message_id, report)
+        if report.problem == "timeout":
+            return refuse(
+                "rejected",
+                422,
+                "timeout",
+                "judging the message took too long",
+                f"{report.findings[0].message}; it was not processed",
+            )
         if report.problem is not None:
             status, title, code = _PARSE_PROBLEMS[report.problem]
             return refuse(
                 "unreadable", status, report.problem, title, report.findings[0].message, code
             )
         mt = report.message_type
-        assert mt is not None and report.root is not None
+        assert mt is not None
         if not report.schema_valid:
+            count = len(report.findings) + report.omitted
             return refuse(
                 "rejected",
                 422,
                 "schema",
                 f"the {mt.name} does not match its schema",
-                f"{len(report.findings)} schema finding(s); the message was not processed",
+                f"{'at least ' if not report.complete else ''}{count:,} schema finding(s); "
+                "the message was not processed",
                 "IB014",
             )
         header = report.message.Header if report.message is not None else report.header
@@ -353,44 +444,70 @@ class Ingest:
                 "IB010",
                 with_findings=False,
             )
-        if mt.is_retour:
-            return self._answer(message_id, sha, report)
-        if report.message is None:
-            return self._refuse_unreadable_content(message_id, mt, header, report)
-        return self._outbound(message_id, sha, report)
+        budget = budget or self.validator.budget()
+        try:
+            if mt.is_retour:
+                return self._answer(message_id, sha, report, budget)
+            if report.message is None:
+                return self._refuse_whole(message_id, mt, header, report, report.findings)
+            return self._outbound(message_id, sha, report, budget)
+        except BudgetExceeded as exc:
+            # Whatever the judging wrote was rolled back with its transaction.
+            late = [Finding(TIME, TECHNICAL_REJECTION, "/", f"{exc}; it was not processed")]
+            if mt.is_retour:
+                return refuse("rejected", 422, "timeout", "judging took too long", late[0].message)
+            return self._refuse_whole(message_id, mt, header, report, late)
 
-    def _refuse_unreadable_content(
-        self, message_id: int, mt: MessageType, header: Any, report: Report
+    def _refuse_whole(
+        self,
+        message_id: int,
+        mt: MessageType,
+        header: Any,
+        report: Report,
+        findings: list[Finding],
     ) -> Outcome:
-        """An outbound message valid against its schema whose content the service cannot
-        represent: refused as a whole for technical reasons (0001), answered with a
-        header-only retour as any such refusal is (IV028)."""
+        """Refuse an outbound message valid against its schema as a whole for technical
+        reasons (0001): its content cannot be represented, or judging it took too long. The
+        answer is a header-only retour, as for any such refusal (IV028)."""
         answer = retour.refusal(mt, header, [TECHNICAL_REJECTION], dagtekening=self.clock())
         body = codec.to_bytes(answer)
         with self.store.transaction() as tx:
             locked = self._locked(tx, message_id)
             if locked:
-                self._record_refusal(tx, message_id, report, answer, body)
+                self._record_refusal(tx, message_id, report, answer, body, findings)
         if not locked:  # another worker finished it meanwhile: give its answer
             return self.replay(message_id)
         return Outcome(200, body, "application/xml", message_id, False, mt.name, "rejected")
 
     def _record_refusal(
-        self, tx: Tx, message_id: int, report: Report, answer: Any, body: bytes
+        self,
+        tx: Tx,
+        message_id: int,
+        report: Report,
+        answer: Any,
+        body: bytes,
+        findings: list[Finding],
     ) -> None:
         out_id = self._store_out(tx, answer, body, message_id)
+        shown, omitted = self.listed(findings)
         tx.update(
             "messages",
             message_id,
             {
                 **_describe(report),
                 "status": "rejected",
-                "findings": [f.as_json() for f in report.findings],
+                "findings": shown,
+                "findings_omitted": omitted,
                 "retour_id": out_id,
                 "response_status": 200,
                 "processed_at": _now(),
             },
         )
+
+    def listed(self, findings: list[Finding], omitted: int = 0) -> tuple[list[Any], int]:
+        """The findings a message's record and problem document list, and how many more
+        there were."""
+        return listed(findings, self.validator.settings.max_findings, omitted)
 
     def _finish(
         self,
@@ -401,6 +518,7 @@ class Ingest:
         *,
         problem_kind: str | None = None,
     ) -> Outcome:
+        shown, omitted = self.listed(report.findings, report.omitted)
         with self.store.transaction() as tx:
             tx.update(
                 "messages",
@@ -409,7 +527,8 @@ class Ingest:
                     **_describe(report),
                     "status": status,
                     "problem": problem_kind,
-                    "findings": [f.as_json() for f in report.findings],
+                    "findings": shown,
+                    "findings_omitted": omitted,
                     "response_status": outcome.status,
                     "processed_at": _now(),
                 },
@@ -418,18 +537,29 @@ class Ingest:
         outcome.message_type = report.message_type.name if report.message_type else None
         return outcome
 
+    def _judged(self, findings: list[Finding], ctx: Context) -> dict[str, Any]:
+        """What a judged message's row records."""
+        shown, omitted = self.listed(findings)
+        return {
+            "client_id": ctx.client.id if ctx.client is not None else None,
+            "status": _verdict(findings, ctx),
+            "findings": shown,
+            "findings_omitted": omitted,
+            "processed_at": _now(),
+        }
+
     def _locked(self, tx: Tx, message_id: int) -> bool:
         """Lock the message's row; False when another worker already finished it."""
         status = tx.scalar(tx.lock("SELECT status FROM messages WHERE id = ?"), (message_id,))
         return bool(status == "received")
 
-    def _outbound(self, message_id: int, sha: str, report: Report) -> Outcome:
+    def _outbound(self, message_id: int, sha: str, report: Report, budget: Budget) -> Outcome:
         mt = report.message_type
         assert mt is not None
         msg = report.message
         with self.store.transaction() as tx:
             judged = (
-                self._judge_and_answer(tx, mt, msg, report, message_id, sha)
+                self._judge_and_answer(tx, mt, msg, report, message_id, sha, budget)
                 if self._locked(tx, message_id)
                 else None
             )
@@ -439,11 +569,19 @@ class Ingest:
         return Outcome(200, body, "application/xml", message_id, False, mt.name, verdict)
 
     def _judge_and_answer(
-        self, tx: Tx, mt: MessageType, msg: Any, report: Report, message_id: int, sha: str
+        self,
+        tx: Tx,
+        mt: MessageType,
+        msg: Any,
+        report: Report,
+        message_id: int,
+        sha: str,
+        budget: Budget,
     ) -> tuple[bytes, str]:
         """Judge a locked outbound message, apply it when accepted; the retour's bytes and
         the verdict."""
         ctx = self._context(tx, mt, msg, message_id, sha)
+        ctx.budget = budget
         ctx.claim_holder = self._claim(tx, mt, msg, message_id)
         if _refuses_message(mt, report.findings):
             findings = list(report.findings)
@@ -476,7 +614,7 @@ class Ingest:
             message_id,
             {
                 **_describe(report),
-                **_judged(findings, ctx),
+                **self._judged(findings, ctx),
                 "retour_id": out_id,
                 "response_status": 200,
             },
@@ -531,7 +669,7 @@ class Ingest:
         ctx = self._context(tx, mt, msg, message_id, sha)
         ctx.claim_holder = self._claim(tx, mt, msg, message_id)
         findings = self._judge(mt, msg, ctx)
-        tx.update("messages", message_id, _judged(findings, ctx))
+        tx.update("messages", message_id, self._judged(findings, ctx))
         return Composed(message_id, findings, ctx)
 
     def store_composed(self, tx: Tx, msg: Any, body: bytes, *, client_id: int | None = None) -> int:
@@ -542,44 +680,44 @@ class Ingest:
         self._claim(tx, catalogue.of(msg), msg, message_id)
         return message_id
 
-    def _answer(self, message_id: int, sha: str, report: Report) -> Outcome:
+    def _answer(self, message_id: int, sha: str, report: Report, budget: Budget) -> Outcome:
         """A retour message or a declaration answer: no answer of its own."""
         mt = report.message_type
         assert mt is not None
         msg = report.message
         with self.store.transaction() as tx:
             outcome = (
-                self._record_answer(tx, mt, msg, report, message_id, sha)
+                self._record_answer(tx, mt, msg, report, message_id, sha, budget)
                 if self._locked(tx, message_id)
                 else None
             )
         return outcome if outcome is not None else self.replay(message_id)
 
     def _record_answer(
-        self, tx: Tx, mt: MessageType, msg: Any, report: Report, message_id: int, sha: str
+        self,
+        tx: Tx,
+        mt: MessageType,
+        msg: Any,
+        report: Report,
+        message_id: int,
+        sha: str,
+        budget: Budget,
     ) -> Outcome:
-        """Judge a locked retour or WMO325 and record it."""
+        """Judge a locked retour or WMO325 and record it. Only the party an original was
+        delivered to may answer it: anyone else is refused alike, whether the original
+        exists or not, so that an answer tells a stranger nothing."""
         findings: list[Finding] = list(report.findings)
         original_id = self._original(tx, mt, msg)
+        if original_id is None:
+            return self._not_yours(tx, mt, report, message_id)
         if mt.name == "WMO325":
             ctx = self._context(tx, mt, msg, message_id, sha)
+            ctx.budget = budget
             ctx.claim_holder = self._claim(tx, mt, msg, message_id)
             if not findings:
                 findings = self._judge(mt, msg, ctx)
-            if ctx.declaration is not None:
-                original_id = ctx.declaration.message_id
-        elif original_id is None:
-            findings.append(
-                Finding(
-                    "LINK",
-                    "",
-                    "/Bericht/Header/BerichtIdentificatie",
-                    f"no {mt.original.name} with this identification from "
-                    f"{msg.Header.Afzender} is known to the hub",
-                )
-            )
         status = "rejected" if findings else "accepted"
-        as_json = [f.as_json() for f in findings]
+        as_json, omitted = self.listed(findings)
         if findings:
             outcome = problem(
                 422,
@@ -588,6 +726,7 @@ class Ingest:
                 f"{len(findings)} finding(s)",
                 message_id=message_id,
                 findings=as_json,
+                omitted=omitted,
             )
         else:
             outcome = _receipt(message_id, status, mt.name, original_id)
@@ -599,6 +738,7 @@ class Ingest:
                 "original_id": original_id,
                 "status": status,
                 "findings": as_json,
+                "findings_omitted": omitted,
                 "response_status": outcome.status,
                 "processed_at": _now(),
             },
@@ -624,11 +764,19 @@ class Ingest:
         handler = HANDLERS[mt.name]
         if handler.begin is not None:
             handler.begin(msg, ctx)
-        placed: set[int] = set()
-        for line in handler.lines(msg):
-            where = codec.path_of(line)
-            found = [f for f in refused_lines if within(f.path, where)]
-            placed.update(id(f) for f in found)
+        lines = handler.lines(msg)
+        # Findings made before judging, by the line they lie in: found by walking up each
+        # finding's path, not by comparing every finding with every line.
+        by_line: dict[str, list[Finding]] = {}
+        unplaced: list[Finding] = []
+        line_paths = {codec.path_of(line) for line in lines}
+        for f in refused_lines:
+            where = enclosing(f.path, line_paths)
+            (by_line.setdefault(where, []) if where is not None else unplaced).append(f)
+        for line in lines:
+            if ctx.budget is not None:
+                ctx.budget.check()
+            found = list(by_line.get(codec.path_of(line), ()))
             found += _run(levels["line"], msg, ctx, line)
             if not found:
                 handler.apply_line(msg, line, ctx)
@@ -637,7 +785,7 @@ class Ingest:
                     msg, line, ctx, list(dict.fromkeys(f.return_code for f in found))
                 )
             findings.extend(found)
-        findings.extend(f for f in refused_lines if id(f) not in placed)
+        findings.extend(unplaced)
         if handler.per_line or not findings:
             ctx.flush()  # all or nothing: a refused message writes none of its changes
         return findings
@@ -749,15 +897,81 @@ class Ingest:
         return int(holder)
 
     def _original(self, tx: Tx, mt: MessageType, msg: Any) -> int | None:
-        """The message a retour answers: the first of its type and identification."""
+        """The message a retour or WMO325 answers, when the service passed it on to the
+        answer's poster; None otherwise (unknown, refused, or addressed to someone else).
+
+        A retour names its original by the original's Afzender and identification, and is
+        posted by the original's Ontvanger; a WMO325 names the declaration it answers, and
+        is posted by the municipality the declaration was sent to."""
+        h = msg.Header
         if mt.name == "WMO325":
+            found = tx.one(
+                "SELECT m.id, m.receiver_code, m.status FROM identificatie_claims c "
+                "JOIN messages m ON m.id = c.message_id JOIN declaraties d "
+                "ON d.message_id = m.id WHERE c.message_type = 'WMO323' AND c.sender_code = ? "
+                "AND c.identificatie = ? AND m.dagtekening = ?",
+                (
+                    h.Ontvanger,
+                    h.DeclaratieIdentificatie.Identificatie,
+                    h.DeclaratieIdentificatie.Dagtekening,
+                ),
+            )
+            poster = h.Afzender
+        else:
+            found = tx.one(
+                "SELECT m.id, m.receiver_code, m.status FROM identificatie_claims c "
+                "JOIN messages m ON m.id = c.message_id WHERE c.sender_code = ? "
+                "AND c.message_type = ? AND c.identificatie = ?",
+                (h.Afzender, mt.original.name, h.BerichtIdentificatie.Identificatie),
+            )
+            poster = h.Ontvanger
+        if found is None:
             return None
-        found = tx.scalar(
-            "SELECT message_id FROM identificatie_claims WHERE sender_code = ? "
-            "AND message_type = ? AND identificatie = ?",
-            (msg.Header.Afzender, mt.original.name, msg.Header.BerichtIdentificatie.Identificatie),
+        original_id, receiver, status = found
+        # A refused message never left the service: nobody received it to answer it. (A
+        # declaration is on record, and so answerable, unless refused as a whole: IV087.)
+        if receiver != poster or (mt.name != "WMO325" and status not in _PASSED_ON):
+            return None
+        return int(original_id)
+
+    def _not_yours(self, tx: Tx, mt: MessageType, report: Report, message_id: int) -> Outcome:
+        """Refuse an answer to something its poster was never sent (403). For a WMO325 this
+        is the standard's TR337, named in the findings."""
+        original = "WMO323" if mt.name == "WMO325" else mt.original.name
+        found = (
+            [
+                Finding(
+                    "TR337",
+                    "",
+                    "/Bericht/Header/DeclaratieIdentificatie",
+                    "no declaration from this provider to you has this identification",
+                ).as_json()
+            ]
+            if mt.name == "WMO325"
+            else []
         )
-        return int(found) if found is not None else None
+        outcome = problem(
+            403,
+            "forbidden",
+            "not an answer to a message you received",
+            f"no {original} with this identification was sent to you",
+            message_id=message_id,
+            findings=found,
+        )
+        tx.update(
+            "messages",
+            message_id,
+            {
+                **_describe(report),
+                "status": "forbidden",
+                "problem": "forbidden",
+                "findings": found,
+                "response_status": outcome.status,
+                "processed_at": _now(),
+            },
+        )
+        outcome.message_type, outcome.verdict = mt.name, "forbidden"
+        return outcome
 
     def _store_out(
         self,
@@ -800,11 +1014,11 @@ class Ingest:
         with self.store.transaction() as tx:
             row = tx.one(
                 "SELECT status, problem, findings, retour_id, response_status, "
-                "message_type, original_id FROM messages WHERE id = ?",
+                "message_type, original_id, findings_omitted FROM messages WHERE id = ?",
                 (message_id,),
             )
             assert row is not None
-            status, kind, findings, retour_id, response, message_type, original_id = row
+            status, kind, findings, retour_id, response, message_type, original_id, omitted = row
             if retour_id is not None:
                 raw = tx.scalar("SELECT raw_encrypted FROM messages WHERE id = ?", (retour_id,))
                 body = self.vault.decrypt(bytes(raw), RAW)
@@ -821,6 +1035,7 @@ class Ingest:
                 "this message was received before; this is the stored answer",
                 message_id=message_id,
                 findings=findings,
+                omitted=int(omitted or 0),
             )
         outcome.replayed = True
         outcome.message_type, outcome.verdict = message_type, status
@@ -847,9 +1062,19 @@ class _Refusal:
         *,
         with_findings: bool = True,
     ) -> Outcome:
-        findings = [f.as_json() for f in self.report.findings] if with_findings else None
+        findings: list[Any] | None = None
+        omitted = 0
+        if with_findings:
+            findings, omitted = self.ingest.listed(self.report.findings, self.report.omitted)
         outcome = problem(
-            http, kind, title, detail, message_id=self.message_id, code=code, findings=findings
+            http,
+            kind,
+            title,
+            detail,
+            message_id=self.message_id,
+            code=code,
+            findings=findings,
+            omitted=omitted,
         )
         return self.ingest._finish(self.message_id, status, self.report, outcome, problem_kind=kind)
 
@@ -864,16 +1089,6 @@ class ComposeError(RuntimeError):
 
 def mt_name(msg: Any) -> str:
     return catalogue.of(msg).name
-
-
-def _judged(findings: list[Finding], ctx: Context) -> dict[str, Any]:
-    """What a judged message's row records."""
-    return {
-        "client_id": ctx.client.id if ctx.client is not None else None,
-        "status": _verdict(findings, ctx),
-        "findings": [f.as_json() for f in findings],
-        "processed_at": _now(),
-    }
 
 
 def _verdict(findings: list[Finding], ctx: Context) -> str:

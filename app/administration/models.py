@@ -99,11 +99,15 @@ class Message(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # received -> accepted | partially_accepted (WMO323) | rejected; or unreadable, forbidden,
-    # failed
+    # set_aside (judging failed IWMO_REPROCESS_ATTEMPTS times)
     status: Mapped[str] = mapped_column(String(20), default="received")
     problem: Mapped[str | None] = mapped_column(String(32))
     response_status: Mapped[int | None] = mapped_column(Integer)  # HTTP status answered
     findings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Findings not listed in ``findings`` (at most IWMO_MAX_FINDINGS are).
+    findings_omitted: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # How often judging began; ``iwmo reprocess`` sets a message aside after a few.
+    attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), index=True)
     retour_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     original_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))

@@ -39,7 +39,14 @@ _MESSAGE_TYPE = Query(
 )
 StatusFilter = (
     Literal[
-        "received", "accepted", "partially_accepted", "rejected", "unreadable", "forbidden", "sent"
+        "received",
+        "accepted",
+        "partially_accepted",
+        "rejected",
+        "unreadable",
+        "forbidden",
+        "set_aside",
+        "sent",
     ]
     | None
 )
@@ -216,7 +223,8 @@ class MessageOut(BaseModel):
     dagtekening: date | None
     status: str = Field(
         description="received, accepted, partially_accepted (a WMO323 with some lines "
-        "refused), rejected, unreadable, forbidden, sent"
+        "refused), rejected, unreadable, forbidden, set_aside (judging failed too often; "
+        "for an operator), sent"
     )
     received_at: Timestamp
     processed_at: Timestamp | None
@@ -224,7 +232,13 @@ class MessageOut(BaseModel):
     client_id: int | None
     retour_id: int | None = Field(description="the retour or WMO325 the hub answered with")
     original_id: int | None = Field(description="for a retour: the message it answers")
-    findings: list[FindingOut]
+    findings: list[FindingOut] = Field(
+        description="what is wrong, the first IWMO_MAX_FINDINGS (default 100) findings"
+    )
+    findings_omitted: int = Field(
+        description="findings left out of the list (a retour still carries all their codes)",
+        examples=[0],
+    )
 
     model_config = {
         "from_attributes": True,
@@ -255,6 +269,7 @@ class MessageOut(BaseModel):
                             "client",
                         }
                     ],
+                    "findings_omitted": 0,
                 }
             ]
         },

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from app import access
 from app.administration import participants
 from app.administration.models import Participant
 from app.api.deps import Caller, Forbidden, caller, services
@@ -571,8 +572,8 @@ class ContractIn(_ContractTerms):
 
 
 class ContractOut(_ContractTerms):
-    """A contract as loaded, its catalogue pinned to a version. A subcontractor that is not
-    otherwise a party to it sees it without budgets and tariffs."""
+    """A contract as loaded, its catalogue pinned to a version. A subcontractor sees it
+    without budgets and tariffs; a municipality sees its own budget only."""
 
     key: str = Field(examples=["amersfoort-begeleiding"])
     model_config = ConfigDict(
@@ -592,11 +593,12 @@ def _visible(who: Caller) -> ColumnElement[bool]:
 
 def _contract_out(who: Caller, c: Contract) -> ContractOut:
     data = config.contract_as_dict(c)
-    parties = {c.main_contractor_code, *(m.municipality_code for m in c.municipalities)}
-    if not who.operator and who.code not in parties:
-        # A subcontractor works for the main contractor at its own rates: the region's
-        # budgets and tariffs are not its business.
-        data["municipalities"] = {code: {} for code in data["municipalities"]}
+    municipalities = [m.municipality_code for m in c.municipalities]
+    data["municipalities"] = {
+        code: terms if access.sees_budget(who, c.main_contractor_code, code) else {}
+        for code, terms in data["municipalities"].items()
+    }
+    if not access.sees_contract_money(who, c.main_contractor_code, municipalities):
         for name in _MONEY_TERMS:
             data.pop(name, None)
     return ContractOut.model_validate(data)

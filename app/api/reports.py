@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from app import access
 from app.administration.participants import MAIN_CONTRACTOR, MUNICIPALITY, SUBCONTRACTOR
 from app.api.deps import Caller, Forbidden, caller, services
 from app.api.fields import CBS_CODE, KEY
@@ -343,7 +344,14 @@ def deployment_report(
         period_to=days.end,
         municipality=municipality,
         contract=contract,
-        contracts=[_contract_out(r) for r in found],
+        # A municipality's report covers its own municipality only (see above), so the
+        # budget it sees is its own.
+        contracts=[
+            _contract_out(
+                r, sees_money=access.sees_contract_money(who, r.main_contractor, r.municipalities)
+            )
+            for r in found
+        ],
     )
     if _wants_csv(request.headers.get("accept", "")):
         return _csv_response(out)
@@ -375,7 +383,13 @@ def _scopes(
     return scopes
 
 
-def _contract_out(r: report.ContractReport) -> ContractReportOut:
+def _contract_out(r: report.ContractReport, *, sees_money: bool) -> ContractReportOut:
+    """The report of one contract; without budgets, tariffs and costs for a party that may
+    not see them (a subcontractor)."""
+
+    def money(value: Any) -> Any:
+        return value if sees_money else None
+
     return ContractReportOut(
         contract=r.contract,
         name=r.name,
@@ -402,18 +416,18 @@ def _contract_out(r: report.ContractReport) -> ContractReportOut:
                 starts=row.starts,
                 stops=dict(row.stops),
                 average_duration_days=row.average_duration_days,
-                tariff=row.tariff,
-                cost=row.cost,
-                budget_share=row.budget_share,
+                tariff=money(row.tariff),
+                cost=money(row.cost),
+                budget_share=money(row.budget_share),
             )
             for row in r.rows
         ],
         totals=TotalsOut(
-            budget=r.totals.budget,
-            missing_budgets=list(r.totals.missing_budgets),
-            cost=r.totals.cost,
-            budget_share=r.totals.budget_share,
-            unpriced_functions=list(r.totals.unpriced_functions),
+            budget=money(r.totals.budget),
+            missing_budgets=list(r.totals.missing_budgets) if sees_money else [],
+            cost=money(r.totals.cost),
+            budget_share=money(r.totals.budget_share),
+            unpriced_functions=list(r.totals.unpriced_functions) if sees_money else [],
         ),
     )
 

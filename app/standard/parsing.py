@@ -15,7 +15,7 @@ import io
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from lxml import etree
 
@@ -57,26 +57,30 @@ class Parsed:
 
 _local = threading.local()
 
+_SAFE: dict[str, Any] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "huge_tree": False,
+    "collect_ids": False,
+}
 
-def _parser() -> etree.XMLParser:
+
+def _parser(*, compact: bool = False) -> etree.XMLParser:
     # lxml parsers keep per-parse state; one per thread keeps concurrent requests apart.
-    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+    name = "compact" if compact else "parser"
+    parser: etree.XMLParser | None = getattr(_local, name, None)
     if parser is None:
-        parser = etree.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            dtd_validation=False,
-            huge_tree=False,
-            collect_ids=False,
-            remove_pis=False,
-        )
-        _local.parser = parser
+        # A compact tree leaves out the whitespace between elements: in a large message
+        # those text nodes take more memory than the elements themselves.
+        parser = etree.XMLParser(**_SAFE, remove_pis=False, remove_blank_text=compact)
+        setattr(_local, name, parser)
     return parser
 
 
-def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> Parsed:
-    """Parse bytes into an element tree and detect the iWmo message type."""
+def precheck(data: bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
+    """What can be refused from the bytes alone: size, emptiness, encoding, DOCTYPE."""
     if len(data) > max_bytes:
         raise MessageError(
             "too_large", f"message is {len(data):,} bytes; the limit is {max_bytes:,} bytes"
@@ -90,16 +94,62 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> Parsed:
             "DOCTYPE declarations are not allowed in iWmo messages",
             line=data.count(b"\n", 0, data.find(b"<!DOCTYPE")) + 1,
         )
+
+
+def parse(
+    data: bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES, compact: bool = False
+) -> Parsed:
+    """Parse bytes into an element tree and detect the iWmo message type. ``compact``
+    leaves out whitespace between elements (for large messages already validated)."""
+    precheck(data, max_bytes=max_bytes)
     try:
-        root = etree.fromstring(data, _parser())
+        root = etree.fromstring(data, _parser(compact=compact))
     except etree.XMLSyntaxError as exc:
-        raise _syntax_error(exc, data) from None
+        raise syntax_error(exc, data) from None
     docinfo: Any = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise MessageError(
             "doctype", "DOCTYPE declarations are not allowed in iWmo messages", line=1
         )
     _check_breadth(root, data)
+    return Parsed(root, detect(root))
+
+
+_SNIFF_CHUNK = 8 * 1024
+_SNIFF_LIMIT = 256 * 1024
+
+
+def sniff(data: bytes) -> Parsed:
+    """The root and the Header of a message, read from its start only: enough to know the
+    message type and, for a message refused later, who it claims to be from. Past the root's
+    start tag at most ``_SNIFF_LIMIT`` bytes are read (``precheck`` comes first)."""
+    parser = etree.XMLPullParser(events=("start", "end"), **_SAFE)
+    root: etree._Element | None = None
+    depth = 0
+    offset = 0
+    try:
+        while offset < len(data) and (root is None or offset < _SNIFF_LIMIT):
+            parser.feed(data[offset : offset + _SNIFF_CHUNK])
+            offset += _SNIFF_CHUNK
+            for event, item in parser.read_events():
+                element = cast(etree._Element, item)
+                if event == "start":
+                    depth += 1
+                    if root is None:
+                        root = element
+                        if detect(root) is None:
+                            return Parsed(root, None)
+                else:
+                    depth -= 1
+                    if depth <= 1:  # the root's first child (the Header) is complete
+                        assert root is not None
+                        return Parsed(root, detect(root))
+        if root is None:
+            parser.close()  # raises for what the input lacks
+    except etree.XMLSyntaxError as exc:
+        raise syntax_error(exc, data) from None
+    if root is None:
+        raise MessageError("not_well_formed", "no element found", 1)
     return Parsed(root, detect(root))
 
 
@@ -206,7 +256,8 @@ def _check_namespaces(data: bytes) -> None:
             in_scope -= declared.pop()
 
 
-def _syntax_error(exc: etree.XMLSyntaxError, data: bytes) -> MessageError:
+def syntax_error(exc: etree.XMLSyntaxError, data: bytes) -> MessageError:
+    """The refusal for XML libxml2 could not read."""
     line = exc.lineno or None
     text = (exc.msg or str(exc)).strip()
     text = re.sub(r", line \d+, column \d+$", "", text).strip()

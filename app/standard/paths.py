@@ -55,17 +55,26 @@ def element_path(el: etree._Element) -> str:
 _PREFIX = re.compile(r"(?<=/)[A-Za-z_][\w.-]*:")
 
 
-def resolve(doc: etree._Element, libxml_path: str | None) -> tuple[etree._Element | None, str]:
-    """Turn a path as libxml2 reports it into our form, with the element when found."""
-    if not libxml_path:
-        return None, ""
-    namespaces = {k: v for k, v in doc.nsmap.items() if k}
+def namespaces(doc: etree._Element) -> dict[str, str]:
+    """Every prefix declared in a document (the first declaration of each), for XPath."""
+    found = {k: v for k, v in doc.nsmap.items() if k}
     for el in doc.iter():
         for k, v in el.nsmap.items():
-            if k and k not in namespaces:
-                namespaces[k] = v
+            if k and k not in found:
+                found[k] = v
+    return found
+
+
+def resolve(
+    doc: etree._Element, libxml_path: str | None, prefixes: dict[str, str] | None = None
+) -> tuple[etree._Element | None, str]:
+    """Turn a path as libxml2 reports it into our form, with the element when found.
+    ``prefixes`` (from ``namespaces``) saves walking the document once per path."""
+    if not libxml_path:
+        return None, ""
+    namespaces_ = prefixes if prefixes is not None else namespaces(doc)
     try:
-        found = doc.getroottree().xpath(libxml_path, namespaces=namespaces)
+        found = doc.getroottree().xpath(libxml_path, namespaces=namespaces_)
     except etree.XPathError:
         found = None
     if isinstance(found, list) and found and isinstance(found[0], etree._Element):

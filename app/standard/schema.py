@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import tempfile
 import threading
 from collections.abc import Iterable
@@ -21,10 +22,12 @@ from typing import Any, cast
 from lxml import etree
 
 from app.findings import TECHNICAL_REJECTION, XSD, Finding
-from app.standard import catalogue, datatypes, elements, xsdgen
+from app.standard import catalogue, datatypes, elements, scan, xsdgen
 from app.standard.catalogue import MessageType
 from app.standard.elements import Spec
 from app.standard.paths import local, resolve
+from app.standard.paths import namespaces as _namespaces
+from app.standard.scan import Budget, Scan
 
 log = logging.getLogger(__name__)
 
@@ -78,26 +81,62 @@ class Schemas:
         return schema
 
     def validate(self, root: etree._Element, mt: MessageType) -> list[Finding]:
+        """Every schema finding of a tree (for messages the service trusts the size of)."""
+        return self.check_tree(root, mt, limit=sys.maxsize).findings
+
+    def check_tree(self, root: etree._Element, mt: MessageType, *, limit: int) -> Scan:
+        """Validate a parsed tree; keep the first ``limit`` findings and count the rest.
+
+        libxml2 names every error's element by a path it builds itself, at a cost that
+        grows with the element's preceding siblings: keep trees small (``scan`` is for
+        large messages). Only the findings kept are turned into our paths and reasons."""
         schema = self.compiled(mt)
         if schema.validate(root):
-            return []
+            return Scan([], 0, True, 0)
         findings: list[Finding] = []
         seen: set[str] = set()
+        namespaces = _namespaces(root)
         for error in cast(Iterable[Any], schema.error_log):
-            el, path = resolve(root, error.path)
-            if path in seen:
+            if error.path in seen:
                 continue  # libxml2 often reports one bad value twice (facet and type)
-            seen.add(path)
+            seen.add(error.path)
+            if len(findings) >= limit:
+                continue
+            el, path = resolve(root, error.path, namespaces)
             findings.append(
                 Finding(
                     XSD,
                     TECHNICAL_REJECTION,
                     path or "/",
-                    explain(error.message, el, mt),
+                    explain(error.message, _names(el), mt),
                     error.line or None,
                 )
             )
-        return findings
+        return Scan(findings, len(seen), True, 0)
+
+    def check_stream(
+        self,
+        data: bytes,
+        mt: MessageType,
+        *,
+        limit: int,
+        ceiling: int,
+        budget: Budget,
+        max_attributes: int,
+        max_namespaces: int,
+    ) -> Scan:
+        """Validate bytes while reading them, without a tree (see ``scan``)."""
+        return scan.validate(
+            data,
+            mt,
+            self.compiled(mt),
+            limit=limit,
+            ceiling=ceiling,
+            budget=budget,
+            explain=explain,
+            max_attributes=max_attributes,
+            max_namespaces=max_namespaces,
+        )
 
 
 def _index(directory: Path) -> dict[str, Path]:
@@ -143,12 +182,13 @@ _KINDS = {
 }
 
 
-def explain(raw: str, el: etree._Element | None, mt: MessageType) -> str:
-    """A reason a person understands, from a libxml2 validation message."""
+def explain(raw: str, names: tuple[str, str] | None, mt: MessageType) -> str:
+    """A reason a person understands, from a libxml2 validation message about the element
+    ``names`` (its parent's local name and its own), when known."""
     m = _ELEMENT.match(raw)
-    name = m.group(1) if m else (local(str(el.tag)) if el is not None else "")
+    name = m.group(1) if m else (names[1] if names is not None else "")
     body = raw[m.end() :] if m else raw
-    spec = _spec_for(el, mt)
+    spec = _spec_for(names, mt)
     personal = spec is not None and spec.personal
     simple = spec.simple if spec is not None else None
 
@@ -216,16 +256,22 @@ def explain(raw: str, el: etree._Element | None, mt: MessageType) -> str:
     return f"{name}: {_QNAME.sub('', body).strip()}" if name else _QNAME.sub("", raw).strip()
 
 
-def _spec_for(el: etree._Element | None, mt: MessageType) -> Spec | None:
-    """The spec of a value element (or value list item), for explaining its errors."""
+def _names(el: etree._Element | None) -> tuple[str, str] | None:
+    """(parent's local name, local name) of an element, for explaining its errors."""
     if el is None or not isinstance(el.tag, str):
         return None
     parent = el.getparent()
     if parent is None:
         return None
-    name = local(el.tag)
-    spec = element_specs(mt.name).get((local(str(parent.tag)), name))
-    if spec is None or spec.simple is None or (spec.kind == "list" and spec.item != name):
+    return local(str(parent.tag)), local(el.tag)
+
+
+def _spec_for(names: tuple[str, str] | None, mt: MessageType) -> Spec | None:
+    """The spec of a value element (or value list item), for explaining its errors."""
+    if names is None:
+        return None
+    spec = element_specs(mt.name).get(names)
+    if spec is None or spec.simple is None or (spec.kind == "list" and spec.item != names[1]):
         return None
     return spec
 

@@ -268,8 +268,14 @@ def test_subcontractors_do_not_see_the_money(
         stored = config.contract_as_dict(s.query(Contract).filter_by(key=BEGELEIDING).one())
     full = operator.get(f"/v1/contracts/{BEGELEIDING}").json()
     assert full == stored
-    for code in ("0307", MAIN):
-        assert keyed(app, services, code).get(f"/v1/contracts/{BEGELEIDING}").json() == stored
+    assert keyed(app, services, MAIN).get(f"/v1/contracts/{BEGELEIDING}").json() == stored
+    # A municipality sees the contract's tariffs and its own budget, not its neighbours'.
+    amersfoort = keyed(app, services, "0307").get(f"/v1/contracts/{BEGELEIDING}").json()
+    assert amersfoort["municipalities"] == {
+        code: terms if code == "0307" else {} for code, terms in stored["municipalities"].items()
+    }
+    assert amersfoort["municipalities"]["0307"]["budget"]
+    assert amersfoort["tariffs"] == stored["tariffs"]
     sub = keyed(app, services, SUB).get(f"/v1/contracts/{BEGELEIDING}").json()
     assert sub["municipalities"] == {code: {} for code in stored["municipalities"]}
     assert "tariffs" not in sub and "product_tariffs" not in sub

@@ -430,8 +430,35 @@ def test_a_subcontractor_sees_its_own_rows_only(
 ) -> None:
     contract = begeleiding(report(delivered[SUB]))
     assert [(r["function"], r["deliverer"]) for r in contract["rows"]] == [("begeleiding-in3", SUB)]
-    assert contract["totals"]["cost"] == cost_cents(50_000, 18)
     assert begeleiding(report(delivered["99000003"]))["rows"] == []
+    # The main contractor sees everything under its contracts.
+    assert report(delivered[MAIN]) == report(operator)
+
+
+def test_a_subcontractor_sees_no_money(delivered: dict[str, Party], operator: Party) -> None:
+    """Budgets, tariffs and costs are for operators, the municipality (its own) and the
+    main contractor: a subcontractor works at the main contractor's rates."""
+    [row] = begeleiding(report(delivered[SUB]))["rows"]
+    assert (row["tariff"], row["cost"], row["budget_share"]) == (None, None, None)
+    totals = begeleiding(report(delivered[SUB]))["totals"]
+    assert totals == {
+        "budget": None,
+        "missing_budgets": [],
+        "cost": None,
+        "budget_share": None,
+        "unpriced_functions": [],
+    }
+    r = delivered[SUB].client.get(REPORT_URL, params=FIRST_QUARTER, headers={"accept": "text/csv"})
+    assert r.status_code == 200
+    [line] = list(csv.DictReader(io.StringIO(r.text)))
+    assert {line[k] for k in ("tariff_eur", "cost_eur", "budget_eur", "budget_share")} == {""}
+    # What the operator sees of the same row has the figures.
+    [full] = [
+        r
+        for r in begeleiding(report(operator))["rows"]
+        if (r["function"], r["deliverer"]) == ("begeleiding-in3", SUB)
+    ]
+    assert (full["tariff"], full["cost"]) == (50_000, cost_cents(50_000, 18))
     # The main contractor sees everything under its contracts.
     assert report(delivered[MAIN]) == report(operator)
 
