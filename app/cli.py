@@ -132,6 +132,20 @@ def _build() -> argparse.ArgumentParser:
         help="only messages received at least this long ago (default 60), so messages "
         "being judged right now are left to their worker",
     )
+    rp.add_argument(
+        "--max-seconds",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="start no new message after this long (the rest wait for the next run), so "
+        "that a start-up is never held up for long",
+    )
+    rp.add_argument(
+        "--retry-set-aside",
+        action="store_true",
+        help="try the messages set aside again (after a fix), with their attempts "
+        "counted afresh",
+    )
     rp.set_defaults(func=_reprocess)
 
     dm = sub.add_parser(
@@ -466,21 +480,43 @@ def _contract_show(args: argparse.Namespace) -> int:
 
 
 def _reprocess(args: argparse.Namespace) -> int:
+    import logging
+    import time
     from collections import Counter
 
     from app.services import Services
 
+    started = time.monotonic()
     services = Services.build(Settings.from_env())
+    outcomes: Counter[str] = Counter()
     try:
+        if args.retry_set_aside:
+            outcomes["set aside tried again"] = services.ingest.retry_set_aside()
         waiting = services.ingest.unfinished(args.older_than)
-        outcomes: Counter[str] = Counter()
         for message_id in waiting:
-            outcome = services.ingest.reprocess(message_id)
-            outcomes["skipped" if outcome is None else f"HTTP {outcome.status}"] += 1
+            if args.max_seconds is not None and time.monotonic() - started > args.max_seconds:
+                outcomes["left for the next run"] += 1
+                continue
+            try:
+                outcome = services.ingest.reprocess(message_id)
+            except Exception:
+                # One message that fails must not keep the others (or a start-up) waiting:
+                # its attempt is counted, and after a few it is set aside.
+                logging.getLogger("app.cli").exception(
+                    "reprocessing a message failed", extra={"message_id": message_id}
+                )
+                outcomes["failed"] += 1
+                continue
+            if outcome is None:
+                outcomes["skipped"] += 1
+            elif outcome.verdict == "set_aside":
+                outcomes["set aside"] += 1
+            else:
+                outcomes[f"HTTP {outcome.status}"] += 1
     finally:
         services.close()
-    summary = ", ".join(f"{n} {what}" for what, n in sorted(outcomes.items())) or "none waiting"
-    print(f"reprocessed {len(waiting)} message(s): {summary}", file=sys.stderr)
+    summary = ", ".join(f"{n} {what}" for what, n in sorted(outcomes.items()) if n)
+    print(f"reprocessed {len(waiting)} message(s): {summary or 'none waiting'}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -515,6 +551,13 @@ def _serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from app.server import GuardedHttpToolsProtocol
+
+    try:
+        Settings.from_env()  # a bad setting stops here, once, not in every worker
+    except ValueError as exc:
+        print(f"iwmo: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker keeps its metrics in files here; /metrics adds them up.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="iwmo-metrics-")
@@ -526,6 +569,9 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_config=None,  # serve_app sets up the service's own log format
         access_log=False,  # the service logs every request itself, with its request id
+        # Request heads must arrive in time, and a worker holds a bounded number of
+        # connections (IWMO_HEADER_TIMEOUT, IWMO_MAX_CONNECTIONS).
+        http=GuardedHttpToolsProtocol,
     )
     return EXIT_OK
 

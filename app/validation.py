@@ -34,8 +34,7 @@ class Report:
     message_type: MessageType | None = None
     schema_valid: bool = False
     findings: list[Finding] = field(default_factory=list)
-    # The tree as read, or for a large message its start (root and Header); None for a
-    # large message once decoded: the typed message is what counts then.
+    # The tree as read, or for a large message its start only (root and Header).
     root: etree._Element | None = None
     message: Any = None  # the typed message, when the schema passed
     # The typed header alone, when the schema passed but the body holds a value the
@@ -139,24 +138,19 @@ class Validator:
         if not report.schema_valid:
             return report
         budget.check()
-        if not small:
-            # Known to be valid now: read again into a tree, without the whitespace.
-            root = parsing.parse(data, max_bytes=len(data), compact=True).root
-        else:
-            root = parsed.root
         try:
-            report.message = codec.decode(root, mt)
+            if small:
+                report.message = codec.decode(parsed.root, mt)
+            else:
+                # Known to be valid now: read again, decoding item by item, so that the
+                # whole tree is never in memory (the start read before stays for reports).
+                report.message = codec.decode_while_reading(data, mt)
         except codec.CodecError as exc:
-            report.root = root
             report.findings.append(Finding(CODEC, TECHNICAL_REJECTION, exc.path, exc.message))
             # The header alone may still be readable: enough to answer with a refusal.
             with contextlib.suppress(codec.CodecError):
-                report.header = codec.decode_header(root, mt)
+                report.header = codec.decode_header(parsed.root, mt)
             return report
-        if not small:
-            # The typed message is what counts from here on: let a large tree go.
-            report.root = None
-            del root, parsed
         budget.check()
         report.findings.extend(self.rules.check(report.message, budget))
         return report

@@ -151,3 +151,52 @@ def test_entities_are_never_expanded() -> None:
         parsing.parse(XXE)
     tree = etree.fromstring(XXE, parsing._parser())
     assert b"root:" not in etree.tostring(tree)
+
+
+def _paths(message: object) -> list[tuple[str, str]]:
+    from app.rules.registry import Index
+
+    index = Index(message)
+    return sorted(
+        (type(o).__name__, codec.path_of(o)) for objs in index._by_class.values() for o in objs
+    )
+
+
+@pytest.mark.parametrize("name", OUTBOUND)
+def test_decoding_while_reading_equals_decoding_a_tree(
+    name: str, examples: dict[str, bytes]
+) -> None:
+    """Large messages are decoded item by item while read: the same objects, with the same
+    element paths, as decoding the whole tree."""
+    mt = catalogue.get(name)
+    as_tree = codec.decode(parsing.parse(examples[name]).root, mt)
+    while_read = codec.decode_while_reading(examples[name], mt)
+    assert while_read == as_tree
+    assert _paths(while_read) == _paths(as_tree)
+
+
+def test_decoding_while_reading_a_long_declaration(examples: dict[str, bytes]) -> None:
+    """Many clients, one of them with many lines: nested lists keep their order and paths."""
+    root = etree.fromstring(examples["WMO323"])
+    clients = root.find(".//{*}Clienten")
+    assert clients is not None
+    first = clients[0]
+    lines = first.find("{*}Prestaties")
+    assert lines is not None
+    for i in range(300):
+        copy = etree.fromstring(etree.tostring(lines[0]))
+        ref = copy.find(".//{*}ReferentieNummer")
+        assert ref is not None
+        ref.text = f"L{i}"
+        lines.append(copy)
+    for _ in range(200):
+        clients.append(etree.fromstring(etree.tostring(clients[-1])))
+    data = etree.tostring(root)
+    mt = catalogue.get("WMO323")
+    as_tree = codec.decode(parsing.parse(data, max_bytes=len(data)).root, mt)
+    while_read = codec.decode_while_reading(data, mt)
+    assert while_read == as_tree
+    assert _paths(while_read) == _paths(as_tree)
+    assert codec.path_of(while_read.Declaratie.Clienten[-1].Prestaties[0]).endswith(
+        f"Clienten/Client[{len(as_tree.Declaratie.Clienten)}]/Prestaties/Prestatie[1]"
+    )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -219,12 +220,16 @@ class Ingest:
         self._observe(sender, outcome, 0.0)
         return outcome
 
-    def refuse_too_large(self, sender: Sender, head: bytes, size: int) -> Outcome:
+    def refuse_too_large(
+        self, sender: Sender, head: bytes, size: int, sha: str | None = None
+    ) -> Outcome:
         """Refuse a body over the size limit (413) without holding it: ``head`` is what was
-        read (the limit and a byte), ``size`` how large it was known to be. The first
-        64 KiB are stored, enough to see what it was."""
+        read (the limit and a byte), ``size`` how large it was known to be, ``sha`` the
+        SHA-256 of all of it when all of it was read. The first 64 KiB are stored, enough
+        to see what it was. Known by its whole hash, the same body sent again gets the
+        stored answer; a body not read to its end is never taken for another."""
         kept = head[:TOO_LARGE_KEPT]
-        sha = hashlib.sha256(b"too large:%d:" % size + kept).hexdigest()
+        sha = sha or hashlib.sha256(b"not read to its end:" + secrets.token_bytes(16)).hexdigest()
         message_id, status = self._store_raw(sender, kept, sha, size=size)
         if status != "received":
             return self.replay(message_id)

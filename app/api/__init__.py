@@ -20,8 +20,9 @@ from app.api import (
     routing,
     validate,
 )
-from app.api.bodies import BodyLimit
+from app.api.bodies import DRAIN_FACTOR, BodyLimit
 from app.api.deps import _KeyCache
+from app.api.limits import InFlight, LargeBodies, Requests
 from app.config import Settings
 from app.observability import logs, metrics
 from app.observability.http import RequestLog
@@ -81,11 +82,21 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = svc
     app.state.validator = svc.validator
     app.state.key_cache = _KeyCache()
+    app.state.large_bodies = LargeBodies(settings.large_bodies)
     problems.install(app)
     # JSON bodies are capped at 1 MiB; the XML endpoints cap their own body at the message
-    # limit, and the middleware stops any that reads past it. The request log is outermost,
-    # so it sees the refusals too.
-    app.add_middleware(BodyLimit, xml_limit=settings.max_message_bytes)
+    # limit, and the middleware stops any that reads past it, or arrives too slowly. The
+    # request log is outermost, so it sees the refusals too; inside it, the requests in
+    # flight are counted for /readyz.
+    app.add_middleware(
+        BodyLimit,
+        # The message endpoint reads an oversize body on (not keeping it) to hash it all.
+        xml_limit=settings.max_message_bytes * DRAIN_FACTOR,
+        body_timeout=settings.body_timeout,
+        idle_timeout=settings.body_idle_timeout,
+    )
+    app.state.requests = Requests()
+    app.add_middleware(InFlight, requests=app.state.requests)
     app.add_middleware(RequestLog)
     app.include_router(health.router)
     app.include_router(berichten.router, prefix="/v1")

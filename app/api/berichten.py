@@ -186,22 +186,29 @@ async def receive(request: Request, who: Annotated[Caller, Depends(caller)]) -> 
     svc = services(request)
     sender = Sender(who.id, who.code, who.role)
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    limit = svc.settings.max_message_bytes
     try:
         # Never more than the limit in memory: a larger body is refused (and its first
-        # bytes stored) as soon as its Content-Length, or its bytes so far, say so.
+        # bytes stored) as soon as its Content-Length, or its bytes so far, say so. A body
+        # sent without a length is read on to its end (up to a few times the limit, without
+        # keeping it), so that it is known by a hash of all of it.
         body = await bodies.read_capped(
-            request, svc.settings.max_message_bytes, keep=TOO_LARGE_KEPT
+            request, limit, keep=TOO_LARGE_KEPT, drain=limit * bodies.DRAIN_FACTOR
         )
     except bodies.ClientDisconnect:
         return bodies.disconnected()
     headers: dict[str, str] = {}
     if body.too_large:
-        outcome = await run_in_threadpool(svc.ingest.refuse_too_large, sender, body.data, body.size)
+        outcome = await run_in_threadpool(
+            svc.ingest.refuse_too_large, sender, body.data, body.size, body.sha256
+        )
         headers.update(bodies.CLOSE)
     elif media not in XML_TYPES:
         outcome = await run_in_threadpool(svc.ingest.refuse_media_type, sender, body.data, media)
     else:
-        outcome = await run_in_threadpool(svc.ingest.receive, sender, body.data)
+        # A few large messages at a time per worker: each costs several times its size.
+        async with request.app.state.large_bodies.turn(body.size):
+            outcome = await run_in_threadpool(svc.ingest.receive, sender, body.data, body.sha256)
     if outcome.message_id is not None:
         headers["Location"] = f"/v1/berichten/{outcome.message_id}"
     if outcome.replayed:

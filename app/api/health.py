@@ -17,7 +17,8 @@ router = APIRouter(tags=["health"])
 
 class Health(BaseModel):
     status: str = Field(
-        description="ok, or what is unavailable: schemas unavailable, database unavailable",
+        description="ok, or what is wrong: schemas unavailable, database unavailable, "
+        "stalled (a request has been in flight too long)",
         examples=["ok"],
     )
 
@@ -36,8 +37,9 @@ def healthz() -> Health:
     "/readyz",
     response_model=Health,
     summary="The service can take messages",
-    description="`ok` when every message schema is loaded and the database answers "
-    "(readiness); otherwise 503 with what is unavailable. No API key needed.",
+    description="`ok` when every message schema is loaded, the database answers and no "
+    "request has been in flight longer than `IWMO_STALL_SECONDS` in this worker "
+    "(readiness); otherwise 503 with what is wrong. No API key needed.",
     responses={
         503: {
             "model": Health,
@@ -47,6 +49,11 @@ def healthz() -> Health:
     },
 )
 def readyz(request: Request, response: Response) -> Health:
+    stalled = request.app.state.requests.oldest()
+    if stalled > request.app.state.settings.stall_seconds:
+        # A request this old is stuck: send the work elsewhere until it ends.
+        response.status_code = 503
+        return Health(status=f"stalled: a request has been in flight for {stalled:.0f} s")
     try:
         for mt in catalogue.ALL:
             request.app.state.validator.schemas.compiled(mt)

@@ -96,6 +96,8 @@ async def validate_message(request: Request) -> ValidationOut | Response:
         return bodies.disconnected()
     if body.too_large:
         return bodies.too_large(body, limit)
-    # Parsing and validating take CPU time: off the event loop, like POST /v1/berichten.
-    report = await run_in_threadpool(validator.check, body.data)
+    # Parsing and validating take CPU time: off the event loop, like POST /v1/berichten,
+    # and a few large messages at a time.
+    async with request.app.state.large_bodies.turn(body.size):
+        report = await run_in_threadpool(validator.check, body.data)
     return ValidationOut.model_validate(report.as_json())

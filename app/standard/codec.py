@@ -8,6 +8,7 @@ for findings. ``encode`` writes objects back with the standard's namespace prefi
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from datetime import date, time
@@ -127,7 +128,132 @@ def decode_header(root: etree._Element, message_type: MessageType) -> Any:
     raise CodecError("the message has no Header", "/Bericht")
 
 
-def _decode(el: etree._Element, cls: type, mt: MessageType, path: str) -> Any:
+def decode_while_reading(data: bytes, message_type: MessageType) -> Any:
+    """Typed message object for the bytes of a schema-valid message, decoded while read.
+
+    Every item of a repeated element (a Client, a Prestatie, ...) is decoded as soon as it
+    has been read, and its elements are let go: the whole tree is never in memory at once,
+    which for a large message takes several times its size. The result equals
+    ``decode(tree)``."""
+    items, tags, containers = _items(message_type)
+    decoded: dict[etree._Element, Any] = {}
+    ended: dict[etree._Element, int] = {}  # container -> items read so far
+    paths: dict[etree._Element, str] = {}
+    repeatable = _repeatable_names(message_type)
+
+    def path(el: etree._Element) -> str:
+        found = paths.get(el)
+        if found is not None:
+            return found
+        parent = el.getparent()
+        name = str(el.tag).rpartition("}")[2]
+        if parent is None:
+            found = f"/{name}"
+        else:
+            above = path(parent)
+            if (str(parent.tag).rpartition("}")[2], name) in repeatable:
+                found = f"{above}/{name}[{ended.get(parent, 0) + 1}]"
+            else:
+                found = f"{above}/{name}"
+        paths[el] = found
+        return found
+
+    root: etree._Element | None = None
+    events = etree.iterparse(
+        io.BytesIO(data),
+        events=("end",),
+        tag=tags,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_blank_text=True,
+    )
+    for _, el in events:
+        container = el.getparent()
+        if container is None:
+            continue
+        cls = items.get((str(container.tag), str(el.tag)))
+        if cls is None:  # an element of the same name that is not a list's item
+            continue
+        decoded[el] = _decode(el, cls, message_type, path(el), decoded)
+        ended[container] = ended.get(container, 0) + 1
+        paths.pop(el, None)
+        # What the item was read from is no longer needed: keep an empty element in its
+        # place, for the decoded object to be found by, and forget the lists inside it.
+        for inner in el.iter(*containers):
+            paths.pop(inner, None)
+            ended.pop(inner, None)
+        el.clear()
+        root = el.getroottree().getroot()
+    if root is None:
+        return decode(etree.fromstring(data, _compact_parser()), message_type)
+    return _decode(root, message_type.root, message_type, "/Bericht", decoded)
+
+
+@cache
+def _items(
+    mt: MessageType,
+) -> tuple[dict[tuple[str, str], type], tuple[str, ...], tuple[str, ...]]:
+    """The items of repeated elements with content, by the Clark names of their container
+    and themselves, with their class; the items' names; the containers' names."""
+    found: dict[tuple[str, str], type] = {}
+    holders: set[str] = set()
+    seen: set[type] = set()
+
+    def walk(cls: type) -> None:
+        if cls in seen:
+            return
+        seen.add(cls)
+        # An element is in its parent class's namespace (the basisschema's or the message's).
+        ns = BASIS_NAMESPACE if elements.namespace_of(cls) == "basis" else mt.namespace
+        for spec in elements.specs(cls):
+            if spec.kind == "list" and spec.cls is not None and spec.item:
+                found[(f"{{{ns}}}{spec.name}", f"{{{ns}}}{spec.item}")] = spec.cls
+                holders.add(f"{{{ns}}}{spec.name}")
+            if spec.cls is not None:
+                walk(spec.cls)
+
+    walk(mt.root)
+    return found, tuple(sorted({item for _, item in found})), tuple(sorted(holders))
+
+
+@cache
+def _repeatable_names(mt: MessageType) -> frozenset[tuple[str, str]]:
+    pairs: set[tuple[str, str]] = set()
+    seen: set[type] = set()
+
+    def walk(cls: type) -> None:
+        if cls in seen:
+            return
+        seen.add(cls)
+        for spec in elements.specs(cls):
+            if spec.kind == "list" and spec.item:
+                pairs.add((spec.name, spec.item))
+            if spec.cls is not None:
+                walk(spec.cls)
+
+    walk(mt.root)
+    return frozenset(pairs)
+
+
+def _compact_parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_blank_text=True,
+    )
+
+
+def _decode(
+    el: etree._Element,
+    cls: type,
+    mt: MessageType,
+    path: str,
+    decoded: dict[etree._Element, Any] | None = None,
+) -> Any:
     plan = _plan(cls, mt.namespace)
     kwargs: dict[str, Any] = {}
     for child in el:
@@ -141,7 +267,7 @@ def _decode(el: etree._Element, cls: type, mt: MessageType, path: str) -> Any:
         attr, spec, conv = step
         child_path = f"{path}/{name}"
         if spec.kind == "list":
-            kwargs[attr] = _decode_items(child, spec, mt, child_path)
+            kwargs[attr] = _decode_items(child, spec, mt, child_path, decoded)
         elif conv is not None:
             try:
                 kwargs[attr] = conv(_text(child))
@@ -149,7 +275,7 @@ def _decode(el: etree._Element, cls: type, mt: MessageType, path: str) -> Any:
                 raise CodecError(str(exc), child_path) from None
         else:
             assert spec.cls is not None
-            kwargs[attr] = _decode(child, spec.cls, mt, child_path)
+            kwargs[attr] = _decode(child, spec.cls, mt, child_path, decoded)
     try:
         obj = cls(**kwargs)
     except TypeError as exc:
@@ -158,19 +284,26 @@ def _decode(el: etree._Element, cls: type, mt: MessageType, path: str) -> Any:
     return obj
 
 
-def _decode_items(container: etree._Element, spec: Spec, mt: MessageType, path: str) -> list[Any]:
+def _decode_items(
+    container: etree._Element,
+    spec: Spec,
+    mt: MessageType,
+    path: str,
+    decoded: dict[etree._Element, Any] | None = None,
+) -> list[Any]:
     result: list[Any] = []
     index = 0
     for item in container:
         if not isinstance(item.tag, str):
             continue
         index += 1
-        item_path = f"{path}/{spec.item}[{index}]"
         if spec.simple is not None:
             result.append(_text(item))
+        elif decoded is not None and item in decoded:
+            result.append(decoded.pop(item))
         else:
             assert spec.cls is not None
-            result.append(_decode(item, spec.cls, mt, item_path))
+            result.append(_decode(item, spec.cls, mt, f"{path}/{spec.item}[{index}]", decoded))
     return result
 
 

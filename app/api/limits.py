@@ -1,0 +1,119 @@
+"""What one worker process takes on at once, and how it notices it is stuck.
+
+* ``InFlight`` (pure ASGI middleware) keeps every request being handled in ``Requests``;
+  ``/readyz`` turns red when one has been in flight longer than ``IWMO_STALL_SECONDS``, so
+  a load balancer stops sending work to a worker that is stuck.
+* ``LargeBodies`` lets only a few large messages (over ``LARGE_BODY``) be parsed and judged
+  at once per worker; the others wait their turn. A large message costs several times its
+  size in memory while it is judged, so this bounds the worker's peak.
+* ``give_back_memory`` returns freed memory to the system after a large message: without
+  it the C allocator keeps the peak, and a worker that once judged a large message would
+  hold that much for good.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import ctypes.util
+import itertools
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import cache
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.config import LARGE_BODY
+
+log = logging.getLogger(__name__)
+
+__all__ = ["LARGE_BODY", "InFlight", "LargeBodies", "Requests", "give_back_memory"]
+
+# Probes and scrapes are answered at once; counting them would only hide a stuck request.
+_NOT_COUNTED = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+class Requests:
+    """The requests a worker process is handling, each with its start time."""
+
+    def __init__(self) -> None:
+        self._started: dict[int, float] = {}
+        self._ids = itertools.count()
+
+    def begin(self) -> int:
+        key = next(self._ids)
+        self._started[key] = time.monotonic()
+        return key
+
+    def end(self, key: int) -> None:
+        self._started.pop(key, None)
+
+    def oldest(self) -> float:
+        """Seconds the longest-running request has been in flight (0 when none)."""
+        started = list(self._started.values())
+        return time.monotonic() - min(started) if started else 0.0
+
+    def __len__(self) -> int:
+        return len(self._started)
+
+
+class InFlight:
+    """Pure ASGI middleware that records every request in ``requests`` while it is handled."""
+
+    def __init__(self, app: ASGIApp, requests: Requests) -> None:
+        self.app = app
+        self.requests = requests
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") in _NOT_COUNTED:
+            await self.app(scope, receive, send)
+            return
+        key = self.requests.begin()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.requests.end(key)
+
+
+class LargeBodies:
+    """At most ``slots`` large messages judged at once in this process."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self._semaphore: asyncio.Semaphore | None = None
+
+    @asynccontextmanager
+    async def turn(self, size: int) -> AsyncIterator[None]:
+        """Wait for a turn when ``size`` is large; afterwards give memory back."""
+        if size <= LARGE_BODY:
+            yield
+            return
+        if self._semaphore is None:  # created in the event loop that uses it
+            self._semaphore = asyncio.Semaphore(self.slots)
+        async with self._semaphore:
+            try:
+                yield
+            finally:
+                await asyncio.to_thread(give_back_memory)
+
+
+@cache
+def _trim() -> object | None:
+    name = ctypes.util.find_library("c")
+    if not name:
+        return None
+    try:
+        libc = ctypes.CDLL(name)
+        return libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to hand back this way
+        return None
+
+
+def give_back_memory() -> None:
+    """Hand freed heap memory back to the system (glibc's ``malloc_trim``); a no-op
+    elsewhere."""
+    trim = _trim()
+    if trim is not None:
+        trim(0)  # type: ignore[operator]
