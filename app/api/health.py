@@ -8,6 +8,7 @@ import os
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
+from app.administration.keys import SchemaOutOfDate, WrongKey
 from app.api.deps import Unauthorized
 from app.observability import metrics
 from app.standard import catalogue
@@ -17,7 +18,8 @@ router = APIRouter(tags=["health"])
 
 class Health(BaseModel):
     status: str = Field(
-        description="ok, or what is unavailable: schemas unavailable, database unavailable",
+        description="ok, or what is unavailable: schemas unavailable, database unavailable, "
+        "database schema out of date, wrong secret key",
         examples=["ok"],
     )
 
@@ -36,7 +38,8 @@ def healthz() -> Health:
     "/readyz",
     response_model=Health,
     summary="The service can take messages",
-    description="`ok` when every message schema is loaded and the database answers "
+    description="`ok` when every message schema is loaded, the database answers, and the "
+    "service's secret key is the one the database's personal data is encrypted with "
     "(readiness); otherwise 503 with what is unavailable. No API key needed.",
     responses={
         503: {
@@ -54,7 +57,14 @@ def readyz(request: Request, response: Response) -> Health:
         response.status_code = 503
         return Health(status="schemas unavailable")
     try:
-        request.app.state.services.database.ping()
+        # More than a ping: the key may have been rotated under a service left running.
+        request.app.state.services.verify_key()
+    except WrongKey:
+        response.status_code = 503
+        return Health(status="wrong secret key")
+    except SchemaOutOfDate:
+        response.status_code = 503
+        return Health(status="database schema out of date")
     except Exception:  # an unreachable database means the same
         response.status_code = 503
         return Health(status="database unavailable")
