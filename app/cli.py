@@ -470,7 +470,11 @@ def _reprocess(args: argparse.Namespace) -> int:
 
     from app.services import Services
 
-    services = Services.build(Settings.from_env())
+    try:
+        services = Services.build(Settings.from_env())
+    except ValueError as exc:  # the key is missing or not this database's, or a bad setting
+        print(f"iwmo: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         waiting = services.ingest.unfinished(args.older_than)
         outcomes: Counter[str] = Counter()
@@ -509,12 +513,42 @@ def _new_secret_key(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _key_refusal() -> str | None:
+    """Why the configured key cannot open the database (one line), or None when it can.
+    A database without a fingerprint gets this key's (see ``keys.verify``)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.administration import keys
+    from app.administration.crypto import vault_from
+    from app.administration.db import Database
+
+    try:
+        settings = Settings.from_env()
+        vault = vault_from(settings)
+        database = Database(settings.database_url)
+        try:
+            keys.verify(database, vault)
+        finally:
+            database.dispose()
+    except ValueError as exc:  # SecretKeyError, or a malformed setting
+        return str(exc)
+    except SQLAlchemyError as exc:  # by type only: the text may name hosts and users
+        return f"the database is unavailable ({type(exc).__name__})"
+    return None
+
+
 def _serve(args: argparse.Namespace) -> int:
     import os
     import tempfile
 
     import uvicorn
 
+    # Here, before any worker starts: a worker that cannot open the database would be
+    # restarted by uvicorn forever, and a wrong key must not serve a single request.
+    refusal = _key_refusal()
+    if refusal is not None:
+        print(f"iwmo: {refusal}", file=sys.stderr)
+        return EXIT_USAGE
     if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker keeps its metrics in files here; /metrics adds them up.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="iwmo-metrics-")

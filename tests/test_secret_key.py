@@ -1,5 +1,6 @@
 """The secret key: its fingerprint kept with the data, and checked before anything runs on
-the data (the app factory, ``/readyz``)."""
+the data (``iwmo serve`` in the parent process, the app factory, ``/readyz``, the commands
+that open personal data)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from alembic import command
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 
 from app.administration import keys
+from app.administration import models as db
 from app.administration.crypto import vault_of
 from app.administration.db import Database, alembic_config
 from app.api import create_app, serve_app
+from app.cli import main
 from app.config import Settings
 from app.services import Services
 from tests.administration.helpers import (
@@ -31,7 +34,7 @@ from tests.administration.helpers import (
     toewijzing,
     xml,
 )
-from tests.conftest import own_database
+from tests.conftest import TEST_DATABASE_URL, own_database
 
 KEY = base64.b64encode(b"a" * 32).decode()
 OTHER = base64.b64encode(b"o" * 32).decode()
@@ -62,6 +65,16 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Any:
         monkeypatch.delenv("IWMO_SECRET_KEY_FILE", raising=False)
 
     return set_env
+
+
+@pytest.fixture
+def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """uvicorn.run replaced: the calls it would have had (none means no worker started)."""
+    import uvicorn
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
+    return calls
 
 
 @dataclass
@@ -119,6 +132,24 @@ def snapshot(url: str) -> dict[str, Any]:
 def fingerprint(url: str) -> str | None:
     rows = snapshot(url)["fingerprint"]
     return rows[0][0] if rows else None
+
+
+def count(url: str, model: Any) -> int:
+    database = Database(url)
+    try:
+        with database.read() as s:
+            return int(s.scalar(select(func.count()).select_from(model)) or 0)
+    finally:
+        database.dispose()
+
+
+def one_line(err: str, prefix: str = "iwmo: ") -> str:
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(prefix)
+    for key in (KEY, OTHER, NEW):
+        assert key not in err
+    return lines[0]
 
 
 # --- the fingerprint ---------------------------------------------------------------------------
@@ -194,6 +225,94 @@ def test_a_database_never_upgraded_is_refused(tmp_path: Path) -> None:
     with own_database(tmp_path) as bare, pytest.raises(keys.SchemaOutOfDate) as refused:
         Services.build(Settings(database_url=bare, secret_key=KEY))
     assert "run iwmo db upgrade" in str(refused.value)
+
+
+# --- serve and the other commands --------------------------------------------------------------
+
+
+def test_serve_refuses_a_wrong_key_before_any_worker_starts(
+    url: str, env: Any, uvicorn_calls: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    populate(url, KEY)
+    env(url, OTHER)
+    capsys.readouterr()
+    assert main(["serve", "--workers", "2"]) != 0
+    assert uvicorn_calls == []
+    assert "IWMO_SECRET_KEY is not the key" in one_line(capsys.readouterr().err)
+
+
+def test_serve_refuses_a_missing_key_on_postgresql(
+    env: Any, uvicorn_calls: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The key is checked before the database is opened: no server needed on SQLite runs.
+    postgresql = TEST_DATABASE_URL or "postgresql+psycopg://iwmo@127.0.0.1:9/iwmo"
+    assert postgresql.startswith("postgresql")
+    env(postgresql, None)
+    assert main(["serve", "--workers", "2"]) != 0
+    assert uvicorn_calls == []
+    assert "IWMO_SECRET_KEY must be set" in one_line(capsys.readouterr().err)
+
+
+def test_serve_refuses_a_malformed_key(
+    url: str, env: Any, uvicorn_calls: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    env(url, "not base64 of 32 bytes")
+    assert main(["serve", "--workers", "2"]) != 0
+    assert uvicorn_calls == []
+    assert "must be base64 of 32 random bytes" in one_line(capsys.readouterr().err)
+
+
+def test_serve_records_the_key_before_the_workers_start(
+    url: str, env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    seen: list[str | None] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: seen.append(fingerprint(url)))
+    env(url, KEY)
+    assert main(["serve", "--workers", "2"]) == 0
+    assert seen == [vault_of(KEY, "IWMO_SECRET_KEY").fingerprint]
+
+
+def test_serve_on_sqlite_without_a_key_makes_the_development_key_before_the_workers(
+    tmp_path: Path, env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers would otherwise race to generate two keys."""
+    import uvicorn
+
+    sqlite = f"sqlite:///{tmp_path / 'dev.db'}"
+    Database(sqlite).upgrade()
+    key_file = tmp_path / "dev.db.key"
+    seen: list[bool] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: seen.append(key_file.is_file()))
+    env(sqlite, None)
+    assert main(["serve", "--workers", "2"]) == 0
+    assert seen == [True]
+    assert fingerprint(sqlite) == vault_of(key_file.read_text(), "file").fingerprint
+
+
+def test_reprocess_refuses_a_wrong_key(
+    url: str, env: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    populate(url, KEY)
+    env(url, OTHER)
+    capsys.readouterr()
+    assert main(["reprocess", "--older-than", "0"]) != 0
+    assert "IWMO_SECRET_KEY is not the key" in one_line(capsys.readouterr().err)
+
+
+def test_demo_refuses_a_wrong_key_before_any_traffic(
+    url: str, env: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    populate(url, KEY)
+    before = count(url, db.Message)
+    env(url, OTHER)
+    capsys.readouterr()
+    assert main(["demo", "--clients", "1", "--force", "--workers", "1"]) != 0
+    err = capsys.readouterr().err
+    assert "IWMO_SECRET_KEY is not the key" in err
+    assert count(url, db.Message) == before
+    assert count(url, db.Client) == 1
 
 
 # --- the app factory and readiness -------------------------------------------------------------
