@@ -1,6 +1,6 @@
-"""The secret key: its fingerprint kept with the data, and checked before anything runs on
-the data (``iwmo serve`` in the parent process, the app factory, ``/readyz``, the commands
-that open personal data)."""
+"""The secret key: its fingerprint kept with the data, checked before anything runs on the
+data (``iwmo serve`` in the parent process, the app factory, ``/readyz``, the commands that
+open personal data), and changed with ``iwmo secret-key rotate`` in one transaction."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from alembic import command
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import LargeBinary, create_engine, event, func, select, text
 
 from app.administration import keys
 from app.administration import models as db
-from app.administration.crypto import vault_of
+from app.administration.crypto import SecretKeyError, Vault, vault_of
 from app.administration.db import Database, alembic_config
 from app.api import create_app, serve_app
 from app.cli import main
@@ -339,13 +339,198 @@ def test_readyz_is_never_ok_with_a_wrong_key(url: str) -> None:
     settings = Settings(database_url=url, secret_key=KEY)
     with TestClient(create_app(settings)) as client:
         assert client.get("/readyz").json() == {"status": "ok"}
-        # Another key recorded under a service left running.
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(
-                text("UPDATE secret_key_fingerprint SET fingerprint = :f"),
-                {"f": vault_of(NEW, "new").fingerprint},
-            )
-        engine.dispose()
+        # The key changed under a service left running.
+        database = Database(url)
+        keys.rotate(database, vault_of(KEY, "old"), vault_of(NEW, "new"))
+        database.dispose()
         r = client.get("/readyz")
         assert (r.status_code, r.json()) == (503, {"status": "wrong secret key"})
+    with TestClient(create_app(Settings(database_url=url, secret_key=NEW))) as client:
+        assert client.get("/readyz").status_code == 200
+
+
+# --- rotation ----------------------------------------------------------------------------------
+
+
+def test_rotation_round_trip(
+    url: str, env: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stored = populate(url, KEY, messages=2)
+    before = snapshot(url)
+    new_key_file = tmp_path / "new.key"
+    new_key_file.write_text(NEW + "\n")
+    env(url, KEY)
+    capsys.readouterr()
+    assert main(["secret-key", "rotate", "--new-key-file", str(new_key_file)]) == 0
+    summary = one_line(capsys.readouterr().err, "secret key rotated: ")
+    assert f"re-encrypted {len(before['messages'])} messages and 1 client," in summary
+    assert len(before["clients"]) == 1
+    assert "set IWMO_SECRET_KEY to the new key" in summary
+
+    after = snapshot(url)
+    assert [row[0] for row in after["messages"]] == [row[0] for row in before["messages"]]
+    assert not {row[1] for row in after["messages"]} & {row[1] for row in before["messages"]}
+    assert not {row[1] for row in after["clients"]} & {row[1] for row in before["clients"]}
+    assert after["fingerprint"] == [(vault_of(NEW, "new").fingerprint,)]
+
+    # The old key is refused from now on; the new one opens everything.
+    assert main(["secret-key", "check"]) == 1
+    assert "IWMO_SECRET_KEY is not the key" in one_line(capsys.readouterr().err)
+    env(url, NEW)
+    assert main(["secret-key", "check"]) == 0
+    capsys.readouterr()
+    settings = Settings(database_url=url, secret_key=NEW)
+    with TestClient(
+        create_app(settings), headers={"authorization": stored.authorization}
+    ) as gemeente:
+        r = gemeente.get(f"/v1/berichten/{stored.message_id}/xml")
+        assert (r.status_code, r.content) == (200, stored.body)
+        assert gemeente.get(f"/v1/berichten/{stored.message_id}/retour").status_code == 200
+        found = gemeente.post("/v1/clienten/zoeken", json={"bsn": BSN}).json()
+        assert [c["id"] for c in found] == [stored.client_id]
+        # A new message about the client is filed under the same client.
+        r = gemeente.post(
+            "/v1/berichten",
+            content=xml(toewijzing(ReferentieAanbieder=None)),
+            headers={"content-type": "application/xml"},
+        )
+        assert approved(r), r.text
+    assert count(url, db.Client) == 1
+
+
+def test_rotation_refuses_a_wrong_old_key(
+    url: str, env: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    populate(url, KEY)
+    before = snapshot(url)
+    env(url, OTHER, new=NEW)
+    capsys.readouterr()
+    assert main(["secret-key", "rotate"]) == 1
+    line = one_line(capsys.readouterr().err)
+    assert "IWMO_SECRET_KEY is not the key" in line and "nothing was changed" in line
+    assert snapshot(url) == before
+    # Nor is "rotating" to the key in use a rotation.
+    env(url, KEY, new=KEY)
+    assert main(["secret-key", "rotate"]) == 2
+    assert "already in use" in one_line(capsys.readouterr().err)
+    assert snapshot(url) == before
+
+
+def test_rotation_is_all_or_nothing(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    populate(url, KEY, messages=3)
+    before = snapshot(url)
+    new = vault_of(NEW, "new")
+    encrypted: list[bytes] = []
+    real = Vault.encrypt
+
+    def encrypt(data: bytes, purpose: bytes) -> bytes:
+        if len(encrypted) == 4:
+            raise RuntimeError("the disk is full")
+        encrypted.append(data)
+        return real(new, data, purpose)
+
+    monkeypatch.setattr(new, "encrypt", encrypt)
+    database = Database(url)
+    try:
+        with pytest.raises(RuntimeError):
+            # One row a batch: three batches were written before the failure.
+            keys.rotate(database, vault_of(KEY, "old"), new, batch_rows=1)
+        assert len(encrypted) == 4
+        assert snapshot(url) == before
+        assert keys.verify(database, vault_of(KEY, "old")) == keys.MATCHED
+    finally:
+        database.dispose()
+
+
+def test_rotation_reads_in_bounded_batches(url: str) -> None:
+    populate(url, KEY, messages=3)
+    messages = count(url, db.Message)
+    database = Database(url)
+    fetched: list[int] = []
+
+    @event.listens_for(database.engine, "before_cursor_execute")
+    def _seen(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if "raw_encrypted FROM messages WHERE id IN" in statement:
+            fetched.append(len(params))
+
+    try:
+        rotation = keys.rotate(
+            database, vault_of(KEY, "old"), vault_of(NEW, "new"), batch_rows=2, batch_bytes=1
+        )
+    finally:
+        database.dispose()
+    # No more than one message's ciphertext in memory at a time under a 1-byte budget.
+    assert fetched == [1] * messages
+    assert rotation.rows == {"messages": messages, "clients": 1}
+    settings = Settings(database_url=url, secret_key=NEW)
+    services = Services.build(settings)
+    try:
+        with services.database.read() as s:
+            for blob in s.scalars(select(db.Message.raw_encrypted)):
+                assert services.vault.decrypt(blob, b"message")
+    finally:
+        services.close()
+
+
+def test_rotation_with_the_development_key_updates_its_file(
+    tmp_path: Path, env: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sqlite = f"sqlite:///{tmp_path / 'dev.db'}"
+    Database(sqlite).upgrade()
+    populate(sqlite, None)
+    key_file = tmp_path / "dev.db.key"
+    old = key_file.read_text().strip()
+    env(sqlite, None, new=NEW)
+    capsys.readouterr()
+    assert main(["secret-key", "rotate"]) == 0
+    summary = one_line(capsys.readouterr().err, "secret key rotated: ")
+    assert "the development key file now holds the new key" in summary
+    assert key_file.read_text().strip() == NEW != old
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert main(["secret-key", "check"]) == 0
+
+
+def test_check_writes_nothing_and_says_what_it_found(
+    url: str, env: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env(url, KEY)
+    assert main(["secret-key", "check"]) == 0
+    assert "holds no personal data yet" in capsys.readouterr().out
+    assert fingerprint(url) is None
+    env(url, None)
+    assert main(["secret-key", "check"]) == 1
+    line = one_line(capsys.readouterr().err)
+    if url.startswith("postgresql"):
+        assert "IWMO_SECRET_KEY must be set" in line
+    else:  # a check makes no development key either
+        assert "there is no development key" in line
+        assert not Path(url.removeprefix("sqlite:///") + ".key").exists()
+
+
+def test_every_ciphertext_and_keyed_hash_is_rotated() -> None:
+    """A column of ciphertexts or keyed hashes added without telling ``keys`` would be
+    left under the old key by a rotation."""
+    columns = [(t.name, c) for t in db.Base.metadata.sorted_tables for c in t.columns]
+    ciphertexts = {(t, c.name) for t, c in columns if isinstance(c.type, LargeBinary)}
+    assert ciphertexts == {(e.table, e.column) for e in keys.ENCRYPTED}
+    # API keys are long random strings, hashed without the secret key (participants.py).
+    hashed = {(t, c.name) for t, c in columns if c.name.endswith("_hash")}
+    keyed = {(e.table, name) for e in keys.ENCRYPTED for name in e.hashes}
+    assert hashed - {("participants", "api_key_hash")} == keyed
+
+
+def test_a_row_the_old_key_cannot_decrypt_stops_the_rotation(url: str) -> None:
+    populate(url, KEY)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        stray = vault_of(OTHER, "other").encrypt(b"<x/>", b"message")
+        conn.execute(text("UPDATE messages SET raw_encrypted = :b WHERE id = 1"), {"b": stray})
+    engine.dispose()
+    before = snapshot(url)
+    database = Database(url)
+    try:
+        with pytest.raises(SecretKeyError, match="message 1 cannot be decrypted"):
+            keys.rotate(database, vault_of(KEY, "IWMO_SECRET_KEY"), vault_of(NEW, "new"))
+    finally:
+        database.dispose()
+    assert snapshot(url) == before

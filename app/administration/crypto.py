@@ -74,11 +74,12 @@ def new_key() -> str:
     return base64.b64encode(secrets.token_bytes(32)).decode("ascii")
 
 
-def vault_from(settings: Settings) -> Vault:
+def vault_from(settings: Settings, *, generate: bool = True) -> Vault:
     """The vault for these settings.
 
     Without IWMO_SECRET_KEY a SQLite (development) installation keeps a generated key in
-    a file beside the database; PostgreSQL installations must be given a key.
+    a file beside the database (made here unless ``generate`` is false); PostgreSQL
+    installations must be given a key.
     """
     raw = settings.secret_key
     if raw is not None:
@@ -86,6 +87,8 @@ def vault_from(settings: Settings) -> Vault:
     if not settings.is_sqlite:
         raise SecretKeyError("IWMO_SECRET_KEY must be set when the database is not SQLite")
     path = development_key_file(settings)
+    if not generate and not path.is_file():
+        raise SecretKeyError(f"IWMO_SECRET_KEY is not set and there is no development key {path}")
     return vault_of(_development_key(path), f"the development key in {path}")
 
 
@@ -100,6 +103,19 @@ def vault_of(raw: str, source: str) -> Vault:
 def development_key_file(settings: Settings) -> Path:
     """Where a SQLite installation without IWMO_SECRET_KEY keeps its generated key."""
     return settings.secret_key_file or _beside_database(settings.database_url)
+
+
+def replace_development_key(path: Path, raw: str) -> None:
+    """Write a new key into the development key file, all at once: a crash leaves the old
+    file or the new one, never half of either."""
+    part = path.with_name(path.name + ".new")
+    part.unlink(missing_ok=True)
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(raw.strip() + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(part, path)
 
 
 def _development_key(path: Path) -> str:

@@ -4,18 +4,19 @@ The database keeps the fingerprint of that key (table ``secret_key_fingerprint``
 the fingerprint is an HKDF output of its own, see ``crypto.Vault``). Whatever opens the
 vault on a database checks it first (``verify``): a process with another key stops before
 it does anything, rather than failing on every stored message and filing known clients
-anew under a BSN hash that matches none of theirs.
+anew under a BSN hash that matches none of theirs. ``rotate`` moves everything to a new
+key in one transaction.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, bindparam, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -97,6 +98,64 @@ def verify(database: Database, vault: Vault, *, record: bool = True) -> str:
     return outcome
 
 
+@dataclass(frozen=True)
+class Rotation:
+    """How many rows of each table were re-encrypted."""
+
+    rows: dict[str, int]
+
+    def summary(self) -> str:
+        nouns = {e.table: e.noun for e in ENCRYPTED}
+        parts = [
+            f"{n:,} {nouns.get(table, table)}{'' if n == 1 else 's'}"
+            for table, n in self.rows.items()
+        ]
+        return f"secret key rotated: re-encrypted {' and '.join(parts)}, BSN hashes recomputed"
+
+
+def rotate(
+    database: Database,
+    old: Vault,
+    new: Vault,
+    *,
+    batch_rows: int = 500,
+    batch_bytes: int = 32 * 1024 * 1024,
+) -> Rotation:
+    """Re-encrypt every ciphertext and recompute every keyed hash under ``new``, and record
+    its fingerprint: one transaction, so a failure anywhere leaves everything under ``old``.
+
+    Rows are read in batches of at most ``batch_rows`` rows and (ciphertexts) about
+    ``batch_bytes`` bytes, so memory stays bounded however large the database. Refused with
+    ``WrongKey`` when ``old`` is not the key the data is encrypted with.
+    """
+    if hmac.compare_digest(old.fingerprint, new.fingerprint):
+        raise SecretKeyError("the new key is the key already in use")
+    _read_fingerprint(database)  # SchemaOutOfDate before anything is locked
+    rows: dict[str, int] = {}
+    with database.write() as session:
+        conn = session.connection()
+        if conn.dialect.name == "postgresql":
+            # Writers wait until the rotation commits, so nothing is written under the old
+            # key behind it (the service should be stopped; this covers one left running).
+            # SQLite's BEGIN IMMEDIATE already keeps every other writer out.
+            tables = ", ".join([TABLE, *(e.table for e in ENCRYPTED)])
+            conn.execute(text(f"LOCK TABLE {tables} IN EXCLUSIVE MODE"))
+        stored = _fingerprint(conn)
+        if stored is None:
+            _probe(conn, old)
+        else:
+            _compare(stored, old)
+        for entry in ENCRYPTED:
+            rows[entry.table] = _reencrypt(conn, entry, old, new, batch_rows, batch_bytes)
+        conn.execute(
+            _insert(conn, new.fingerprint).on_conflict_do_update(
+                index_elements=["id"],
+                set_={"fingerprint": new.fingerprint, "recorded_at": utcnow()},
+            )
+        )
+    return Rotation(rows)
+
+
 # --- internals ---------------------------------------------------------------------------
 
 
@@ -130,7 +189,7 @@ def _compare(stored: str, vault: Vault) -> None:
     if not hmac.compare_digest(stored, vault.fingerprint):
         raise WrongKey(
             f"{vault.source} is not the key the personal data in this database is encrypted "
-            "with; start with that key"
+            "with; start with that key (iwmo secret-key rotate changes it)"
         )
 
 
@@ -153,3 +212,62 @@ def _probe(conn: Connection, vault: Vault) -> str:
                 "it was encrypted with another key"
             ) from None
     return ADOPTED if found else RECORDED
+
+
+def _reencrypt(
+    conn: Connection,
+    entry: Encrypted,
+    old: Vault,
+    new: Vault,
+    batch_rows: int,
+    batch_bytes: int,
+) -> int:
+    sizes = text(
+        f"SELECT id, length({entry.column}) FROM {entry.table} "
+        "WHERE id > :after ORDER BY id LIMIT :limit"
+    )
+    fetch = text(
+        f"SELECT id, {entry.column} FROM {entry.table} WHERE id IN :ids ORDER BY id"
+    ).bindparams(bindparam("ids", expanding=True))
+    sets = ", ".join(f"{name} = :{name}" for name in [entry.column, *entry.hashes])
+    update = text(f"UPDATE {entry.table} SET {sets} WHERE id = :id")
+    done, after = 0, 0
+    while True:
+        found = conn.execute(sizes, {"after": after, "limit": batch_rows})
+        batch = [(int(row_id), int(size or 0)) for row_id, size in found]
+        if not batch:
+            return done
+        for ids in _chunks(batch, batch_bytes):
+            changes = []
+            for row_id, blob in conn.execute(fetch, {"ids": ids}):
+                plain = _decrypt(old, bytes(blob), entry, int(row_id))
+                values = {"id": row_id, entry.column: new.encrypt(plain, entry.purpose)}
+                for name, compute in entry.hashes.items():
+                    values[name] = compute(new, plain)
+                changes.append(values)
+            conn.execute(update, changes)
+            done += len(changes)
+        after = batch[-1][0]
+
+
+def _chunks(sizes: Sequence[tuple[int, int]], limit: int) -> Iterator[list[int]]:
+    """The ids in runs of at most ``limit`` bytes (a larger row alone)."""
+    run: list[int] = []
+    total = 0
+    for row_id, size in sizes:
+        if run and total + size > limit:
+            yield run
+            run, total = [], 0
+        run.append(row_id)
+        total += size
+    if run:
+        yield run
+
+
+def _decrypt(vault: Vault, blob: bytes, entry: Encrypted, row_id: int) -> bytes:
+    try:
+        return vault.decrypt(blob, entry.purpose)
+    except ValueError:
+        raise SecretKeyError(
+            f"{entry.noun} {row_id} cannot be decrypted with {vault.source}; nothing was changed"
+        ) from None
