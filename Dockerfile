@@ -3,6 +3,7 @@
 #         -e IWMO_SECRET_KEY=<iwmo new-secret-key> iwmo-hub
 # The container brings the database schema up to date (iwmo db upgrade) and finishes
 # messages a stopped worker left (iwmo reprocess) before serving.
+# A missing or wrong IWMO_SECRET_KEY stops it at once, with one line on stderr.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
