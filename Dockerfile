@@ -4,6 +4,7 @@
 # The container brings the database schema up to date (iwmo db upgrade) and finishes
 # messages a stopped worker left (iwmo reprocess, at most two minutes; a message that keeps
 # failing is set aside, and a failing reprocess never stops the service from starting).
+# A missing or wrong IWMO_SECRET_KEY stops it at once, with one line on stderr.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -184,6 +184,39 @@ def _build() -> argparse.ArgumentParser:
     )
     k.set_defaults(func=_new_secret_key)
 
+    sk = sub.add_parser(
+        "secret-key",
+        help="the key that encrypts personal data: check it against the database, or change it",
+    )
+    sksub = sk.add_subparsers(dest="secret_key_command", required=True, parser_class=_Parser)
+    skc = sksub.add_parser(
+        "check",
+        help="check that the configured key is the one the database's data is encrypted with",
+        description="Compare the configured key (IWMO_SECRET_KEY, or the development key "
+        "file) with the fingerprint the database keeps; writes nothing. Exit 0 when it is "
+        "the key, 1 when it is not (or is missing or malformed), 2 when the database cannot "
+        "be checked.",
+    )
+    skc.set_defaults(func=_secret_key_check)
+    skr = sksub.add_parser(
+        "rotate",
+        help="re-encrypt all personal data under a new key (stop the service first)",
+        description="With the service stopped: decrypt every stored ciphertext with the "
+        "configured key and encrypt it with the new one, recompute every keyed BSN hash, and "
+        "record the new key's fingerprint, in one transaction (a failure changes nothing). "
+        "Refused when the configured key is not the one the data is encrypted with. The new "
+        "key comes from --new-key-file or IWMO_NEW_SECRET_KEY (make one with iwmo "
+        "new-secret-key). Exit 0 when done, 1 when the configured key does not fit, 2 on "
+        "usage or database errors.",
+    )
+    skr.add_argument(
+        "--new-key-file",
+        type=Path,
+        metavar="FILE",
+        help="file holding the new key (base64 of 32 bytes); else IWMO_NEW_SECRET_KEY",
+    )
+    skr.set_defaults(func=_secret_key_rotate)
+
     r = sub.add_parser("serve", help="run the HTTP service")
     r.add_argument("--host", default="127.0.0.1")
     r.add_argument("--port", type=int, default=8000)
@@ -487,7 +520,11 @@ def _reprocess(args: argparse.Namespace) -> int:
     from app.services import Services
 
     started = time.monotonic()
-    services = Services.build(Settings.from_env())
+    try:
+        services = Services.build(Settings.from_env())
+    except ValueError as exc:  # the key is missing or not this database's, or a bad setting
+        print(f"iwmo: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     outcomes: Counter[str] = Counter()
     try:
         if args.retry_set_aside:
@@ -545,6 +582,143 @@ def _new_secret_key(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _key_refusal() -> str | None:
+    """Why the configured key cannot open the database (one line), or None when it can.
+    A database without a fingerprint gets this key's (see ``keys.verify``)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.administration import keys
+    from app.administration.crypto import vault_from
+    from app.administration.db import Database
+
+    try:
+        settings = Settings.from_env()
+        vault = vault_from(settings)
+        database = Database(settings.database_url)
+        try:
+            keys.verify(database, vault)
+        finally:
+            database.dispose()
+    except ValueError as exc:  # SecretKeyError, or a malformed setting
+        return str(exc)
+    except SQLAlchemyError as exc:  # by type only: the text may name hosts and users
+        return f"the database is unavailable ({type(exc).__name__})"
+    return None
+
+
+def _secret_key_check(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.administration import keys
+    from app.administration.crypto import vault_from
+    from app.administration.db import Database
+
+    try:
+        settings = Settings.from_env()
+        vault = vault_from(settings, generate=False)
+    except ValueError as exc:
+        print(f"iwmo: {exc}", file=sys.stderr)
+        return EXIT_FINDINGS
+    database = Database(settings.database_url)
+    try:
+        outcome = keys.verify(database, vault, record=False)
+    except keys.WrongKey as exc:
+        print(f"iwmo: {exc}", file=sys.stderr)
+        return EXIT_FINDINGS
+    except keys.SchemaOutOfDate as exc:
+        print(f"iwmo: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except SQLAlchemyError as exc:
+        print(f"iwmo: the database is unavailable ({type(exc).__name__})", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        database.dispose()
+    print(
+        {
+            keys.MATCHED: f"{vault.source} is the key of this database",
+            keys.RECORDED: "the database holds no personal data yet; "
+            f"the first start records {vault.source} as its key",
+            keys.ADOPTED: f"{vault.source} decrypts the data in this database; "
+            "the next start records it as its key",
+        }[outcome]
+    )
+    return EXIT_OK
+
+
+def _secret_key_rotate(args: argparse.Namespace) -> int:
+    import os
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.administration import crypto, keys
+    from app.administration.db import Database
+
+    try:
+        settings = Settings.from_env()
+        from_env = os.environ.get("IWMO_NEW_SECRET_KEY") or None
+        if (args.new_key_file is None) == (from_env is None):
+            print(
+                "iwmo: give the new key either with --new-key-file FILE or in "
+                "IWMO_NEW_SECRET_KEY (iwmo new-secret-key makes one)",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        if args.new_key_file is not None:
+            try:
+                raw = args.new_key_file.read_text(encoding="ascii")
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = getattr(exc, "strerror", None) or "not a base64 key"
+                print(f"iwmo: {args.new_key_file}: {reason}", file=sys.stderr)
+                return EXIT_USAGE
+            new = crypto.vault_of(raw, f"the new key in {args.new_key_file}")
+        else:
+            raw = from_env or ""
+            new = crypto.vault_of(raw, "IWMO_NEW_SECRET_KEY")
+        old = crypto.vault_from(settings, generate=False)
+    except (OSError, ValueError) as exc:
+        print(f"iwmo: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    database = Database(settings.database_url)
+    try:
+        rotation = keys.rotate(database, old, new)
+    except keys.WrongKey:
+        print(
+            f"iwmo: {old.source} is not the key the personal data in this database is "
+            "encrypted with; nothing was changed",
+            file=sys.stderr,
+        )
+        return EXIT_FINDINGS
+    except crypto.SecretKeyError as exc:
+        print(f"iwmo: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except SQLAlchemyError as exc:
+        print(
+            f"iwmo: the database failed ({type(exc).__name__}); nothing was changed",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    finally:
+        database.dispose()
+    if settings.secret_key is None:
+        # The old key came from the development key file: the next start must find the
+        # new one there.
+        path = crypto.development_key_file(settings)
+        try:
+            crypto.replace_development_key(path, raw)
+        except OSError as exc:
+            print(
+                f"iwmo: {rotation.summary()}, but {path} could not be replaced "
+                f"({exc.strerror or type(exc).__name__}): put the new key there yourself",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        then = "the development key file now holds the new key"
+    else:
+        then = "set IWMO_SECRET_KEY to the new key before starting the service"
+    print(f"{rotation.summary()}; {then}", file=sys.stderr)
+    return EXIT_OK
+
+
 def _serve(args: argparse.Namespace) -> int:
     import os
     import tempfile
@@ -553,10 +727,12 @@ def _serve(args: argparse.Namespace) -> int:
 
     from app.server import GuardedHttpToolsProtocol
 
-    try:
-        Settings.from_env()  # a bad setting stops here, once, not in every worker
-    except ValueError as exc:
-        print(f"iwmo: {exc}", file=sys.stderr)
+    # Here, before any worker starts: a worker that cannot open the database would be
+    # restarted by uvicorn forever, and a wrong key must not serve a single request. (A bad
+    # setting stops here too, once, not in every worker.)
+    refusal = _key_refusal()
+    if refusal is not None:
+        print(f"iwmo: {refusal}", file=sys.stderr)
         return EXIT_USAGE
     if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker keeps its metrics in files here; /metrics adds them up.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.administration import keys
 from app.administration.crypto import Vault, vault_from
 from app.administration.db import Database
 from app.administration.ingest import Ingest
@@ -24,8 +25,15 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings, *, clock: object = None) -> Services:
-        database = Database(settings.database_url)
+        """Raises ``SecretKeyError`` when the key is missing, malformed, or not the one
+        the database's personal data is encrypted with: nothing may run on a wrong key."""
         vault = vault_from(settings)
+        database = Database(settings.database_url)
+        try:
+            keys.verify(database, vault)
+        except BaseException:
+            database.dispose()
+            raise
         validator = Validator(settings)
         contracts = ContractDirectory(database)
         ingest = Ingest(
@@ -37,6 +45,10 @@ class Services:
             delegation_numbers=settings.delegation_numbers,
         )
         return cls(settings, database, vault, validator, ingest, contracts)
+
+    def verify_key(self) -> str:
+        """Check the key against the database again (see ``keys.verify``)."""
+        return keys.verify(self.database, self.vault)
 
     def close(self) -> None:
         self.database.dispose()

@@ -10,6 +10,7 @@ import base64
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -63,20 +64,30 @@ TEST_DATABASE_URL = os.environ.get("IWMO_TEST_DATABASE_URL", "")
 TEST_KEY = base64.b64encode(b"k" * 32).decode()
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def own_database(directory: Path) -> Iterator[str]:
+    """An empty database of its own: a SQLite file in ``directory``, or on PostgreSQL (when
+    IWMO_TEST_DATABASE_URL says so) a fresh schema, dropped afterwards."""
     if not TEST_DATABASE_URL.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'iwmo.db'}"
+        yield f"sqlite:///{directory / 'iwmo.db'}"
         return
     schema = f"iwmo_test_{secrets.token_hex(4)}"
     admin = create_engine(TEST_DATABASE_URL)
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     sep = "&" if "?" in TEST_DATABASE_URL else "?"
-    yield f"{TEST_DATABASE_URL}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    try:
+        yield f"{TEST_DATABASE_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with own_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,9 @@
 """Personal data at rest: AES-GCM encryption and a keyed hash for BSN look-ups.
 
 One master key (``IWMO_SECRET_KEY``, base64 of 32 bytes) yields, through HKDF, separate
-keys for encryption and for the BSN hash, so neither can be used as the other. Ciphertexts
-carry a version byte, so keys and algorithms can be rotated later.
+keys for encryption and for the BSN hash, so neither can be used as the other, and a
+fingerprint the database keeps to recognise the key its data was written with (see
+``keys``). Ciphertexts carry a version byte, so algorithms can be changed later.
 """
 
 from __future__ import annotations
@@ -43,11 +44,14 @@ def _derive(master: bytes, purpose: bytes) -> bytes:
 
 
 class Vault:
-    def __init__(self, master_key: bytes) -> None:
+    def __init__(self, master_key: bytes, *, source: str = "IWMO_SECRET_KEY") -> None:
         if len(master_key) != 32:
             raise SecretKeyError("the secret key must be 32 bytes")
         self._aead = AESGCM(_derive(master_key, b"iwmo-hub/encryption/v1"))
         self._lookup = _derive(master_key, b"iwmo-hub/bsn-lookup/v1")
+        # Its own HKDF output: knowing it tells nothing of the key or the other derived keys.
+        self.fingerprint = _derive(master_key, b"iwmo-hub/key-fingerprint/v1").hex()
+        self.source = source  # where the key came from, for messages (never the key itself)
 
     def encrypt(self, data: bytes, purpose: bytes) -> bytes:
         nonce = os.urandom(_NONCE)
@@ -70,25 +74,51 @@ def new_key() -> str:
     return base64.b64encode(secrets.token_bytes(32)).decode("ascii")
 
 
-def vault_from(settings: Settings) -> Vault:
+def vault_from(settings: Settings, *, generate: bool = True) -> Vault:
     """The vault for these settings.
 
     Without IWMO_SECRET_KEY a SQLite (development) installation keeps a generated key in
-    a file beside the database; PostgreSQL installations must be given a key.
+    a file beside the database (made here unless ``generate`` is false); PostgreSQL
+    installations must be given a key.
     """
     raw = settings.secret_key
-    if raw is None:
-        if not settings.is_sqlite:
-            raise SecretKeyError("IWMO_SECRET_KEY must be set when the database is not SQLite")
-        raw = _development_key(settings)
+    if raw is not None:
+        return vault_of(raw, "IWMO_SECRET_KEY")
+    if not settings.is_sqlite:
+        raise SecretKeyError("IWMO_SECRET_KEY must be set when the database is not SQLite")
+    path = development_key_file(settings)
+    if not generate and not path.is_file():
+        raise SecretKeyError(f"IWMO_SECRET_KEY is not set and there is no development key {path}")
+    return vault_of(_development_key(path), f"the development key in {path}")
+
+
+def vault_of(raw: str, source: str) -> Vault:
+    """The vault for a key as written (base64); ``source`` names it in errors."""
     try:
-        return Vault(base64.b64decode(raw, validate=True))
+        return Vault(base64.b64decode(raw.strip(), validate=True), source=source)
     except (binascii.Error, ValueError) as exc:
-        raise SecretKeyError("IWMO_SECRET_KEY must be base64 of 32 random bytes") from exc
+        raise SecretKeyError(f"{source} must be base64 of 32 random bytes") from exc
 
 
-def _development_key(settings: Settings) -> str:
-    path = settings.secret_key_file or _beside_database(settings.database_url)
+def development_key_file(settings: Settings) -> Path:
+    """Where a SQLite installation without IWMO_SECRET_KEY keeps its generated key."""
+    return settings.secret_key_file or _beside_database(settings.database_url)
+
+
+def replace_development_key(path: Path, raw: str) -> None:
+    """Write a new key into the development key file, all at once: a crash leaves the old
+    file or the new one, never half of either."""
+    part = path.with_name(path.name + ".new")
+    part.unlink(missing_ok=True)
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(raw.strip() + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(part, path)
+
+
+def _development_key(path: Path) -> str:
     if path.is_file():
         return path.read_text(encoding="ascii").strip()
     key = new_key()

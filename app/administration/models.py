@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     ColumnElement,
     Date,
     DateTime,
@@ -55,6 +56,19 @@ class Participant(Base):
     api_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SecretKeyFingerprint(Base):
+    """The fingerprint of the secret key the personal data is encrypted with (one row), so
+    a service started with another key stops instead of failing on every stored message
+    and filing known clients anew under a hash it cannot match."""
+
+    __tablename__ = "secret_key_fingerprint"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_secret_key_fingerprint_one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Client(Base):

@@ -43,7 +43,8 @@ Authenticate every call with your participant's API key: `Authorization: Bearer 
   municipality at function level.
 * `/v1/reports/deployment`: which subcontractor delivers what.
 * `POST /v1/validate` checks a message without storing it.
-* `/healthz` says the process is up; `/readyz` that schemas and database are available.
+* `/healthz` says the process is up; `/readyz` that schemas and database are available
+  and the service has the key the database's personal data is encrypted with.
 
 Errors are problem documents (`application/problem+json`, RFC 9457).
 """
@@ -56,6 +57,8 @@ def serve_app() -> FastAPI:
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """Raises ``SecretKeyError`` (through ``Services.build``) when the secret key is missing
+    or not the one the database's personal data is encrypted with."""
     settings = settings or Settings.from_env()
     svc = services or Services.build(settings)
     if metrics.observe_message not in svc.ingest.observers:

@@ -8,6 +8,7 @@ import os
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
+from app.administration.keys import SchemaOutOfDate, WrongKey
 from app.api.deps import Unauthorized
 from app.observability import metrics
 from app.standard import catalogue
@@ -18,7 +19,8 @@ router = APIRouter(tags=["health"])
 class Health(BaseModel):
     status: str = Field(
         description="ok, or what is wrong: schemas unavailable, database unavailable, "
-        "stalled (a request has been in flight too long)",
+        "database schema out of date, wrong secret key, stalled (a request has been in "
+        "flight too long)",
         examples=["ok"],
     )
 
@@ -37,7 +39,8 @@ def healthz() -> Health:
     "/readyz",
     response_model=Health,
     summary="The service can take messages",
-    description="`ok` when every message schema is loaded, the database answers and no "
+    description="`ok` when every message schema is loaded, the database answers, the "
+    "service's secret key is the one the database's personal data is encrypted with, and no "
     "request has been in flight longer than `IWMO_STALL_SECONDS` in this worker "
     "(readiness); otherwise 503 with what is wrong. No API key needed.",
     responses={
@@ -61,7 +64,14 @@ def readyz(request: Request, response: Response) -> Health:
         response.status_code = 503
         return Health(status="schemas unavailable")
     try:
-        request.app.state.services.database.ping()
+        # More than a ping: the key may have been rotated under a service left running.
+        request.app.state.services.verify_key()
+    except WrongKey:
+        response.status_code = 503
+        return Health(status="wrong secret key")
+    except SchemaOutOfDate:
+        response.status_code = 503
+        return Health(status="database schema out of date")
     except Exception:  # an unreachable database means the same
         response.status_code = 503
         return Health(status="database unavailable")

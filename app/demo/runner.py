@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, TextIO
 
+from app.administration import keys
 from app.administration.crypto import SecretKeyError, vault_from
 from app.administration.db import Database
 from app.api import create_app
@@ -53,13 +54,18 @@ def run(
     started = time.perf_counter()
     try:
         # Before any worker starts: a development key is made once, not by each of them.
-        vault_from(settings)
+        vault = vault_from(settings)
     except SecretKeyError as exc:
         err.write(f"iwmo demo: {exc}\n")
         return EXIT_REFUSED
     database = Database(settings.database_url)
     try:
         database.upgrade()
+        try:
+            keys.verify(database, vault)
+        except SecretKeyError as exc:
+            err.write(f"iwmo demo: {exc}\n")
+            return EXIT_REFUSED
         before = region.baseline(database)
         if before.messages and not force:
             err.write(

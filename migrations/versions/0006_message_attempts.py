@@ -1,7 +1,7 @@
 """message attempts and findings left out
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-11-28
 
 ``attempts`` counts how often judging a message began, so that ``iwmo reprocess`` can set
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

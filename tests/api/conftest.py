@@ -11,9 +11,11 @@ contract, 0307 allocates a product directly to a plain provider, which declares 
 from __future__ import annotations
 
 import copy
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +25,7 @@ from starlette.routing import BaseRoute
 
 from app import retour
 from app.administration import participants
+from app.administration.db import Database
 from app.api import create_app
 from app.config import Settings
 from app.routing import config
@@ -214,9 +217,14 @@ def world(app: Any, services: Services) -> World:  # noqa: F811
 
 @cache
 def offline_app() -> FastAPI:
-    """The application on an empty in-memory database: enough for its routes and its
-    OpenAPI document, which touch no database."""
-    settings = Settings(database_url="sqlite://", secret_key=TEST_KEY)
+    """The application on an empty database of its own: enough for its routes and its
+    OpenAPI document, which touch no data. The tables must exist all the same: the service
+    checks its key against the database before it starts."""
+    url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='iwmo-offline-')) / 'iwmo.db'}"
+    database = Database(url)
+    database.create_all()
+    database.dispose()
+    settings = Settings(database_url=url, secret_key=TEST_KEY)
     return create_app(settings, Services.build(settings))
 
 

@@ -20,7 +20,6 @@ from app.api import create_app
 from app.config import Settings
 from app.server import GuardedHttpToolsProtocol, Limits
 from app.services import Services
-from tests.conftest import TEST_KEY
 
 MESSAGE = b"<Bericht/>"
 
@@ -59,15 +58,10 @@ class _Server:
         return conn
 
 
-def _settings(**changes: object) -> Settings:
-    base = Settings(database_url="sqlite://", secret_key=TEST_KEY)
-    return replace(base, **changes)  # type: ignore[arg-type]
-
-
 @pytest.fixture
-def server() -> Iterator[_Server]:
-    settings = _settings(body_timeout=1.0, body_idle_timeout=0.6)
-    with _Server(settings, header_timeout=0.5, max_connections=4) as s:
+def server(settings: Settings, services: Services) -> Iterator[_Server]:
+    quick = replace(settings, body_timeout=1.0, body_idle_timeout=0.6)
+    with _Server(quick, header_timeout=0.5, max_connections=4) as s:
         yield s
 
 
