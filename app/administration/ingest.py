@@ -205,6 +205,7 @@ class Ingest:
 
     def refuse_media_type(self, sender: Sender, data: bytes, media: str) -> Outcome:
         """Store a body sent with the wrong Content-Type, and refuse it (415)."""
+        started = time.perf_counter()
         sha = hashlib.sha256(data).hexdigest()
         message_id, status = self._store_raw(sender, data, sha)
         if status != "received":
@@ -217,7 +218,7 @@ class Ingest:
             f"the Content-Type was {media or 'missing'}",
             with_findings=False,
         )
-        self._observe(sender, outcome, 0.0)
+        self._observe(sender, outcome, time.perf_counter() - started)
         return outcome
 
     def refuse_too_large(
@@ -228,6 +229,7 @@ class Ingest:
         SHA-256 of all of it when all of it was read. The first 64 KiB are stored, enough
         to see what it was. Known by its whole hash, the same body sent again gets the
         stored answer; a body not read to its end is never taken for another."""
+        started = time.perf_counter()
         kept = head[:TOO_LARGE_KEPT]
         sha = sha or hashlib.sha256(b"not read to its end:" + secrets.token_bytes(16)).hexdigest()
         message_id, status = self._store_raw(sender, kept, sha, size=size)
@@ -243,7 +245,7 @@ class Ingest:
             "IB012",
             with_findings=False,
         )
-        self._observe(sender, outcome, 0.0)
+        self._observe(sender, outcome, time.perf_counter() - started)
         return outcome
 
     def _store_raw(
