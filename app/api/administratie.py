@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.administration import models as db
 from app.administration import product_codes
 from app.api.deps import Caller, caller, services
-from app.api.fields import AGB_CODE, CBS_CODE, ClientFilter, LocalTime, Timestamp, id_path
+from app.api.fields import AGB_CODE, CBS_CODE, ClientFilter, Integer, LocalTime, Timestamp, id_path
 from app.api.pages import Page, page_params
 from app.api.problems import AUTHENTICATED, INVALID_REQUEST, NOT_JSON, NotFound, not_found
 from app.standard.datatypes import BSN_PATTERN
@@ -412,7 +412,7 @@ def find_client(
 
 
 @router.get(
-    "/clienten/{client_id}",
+    "/clienten/{client_id:digits}",
     response_model=ClientOverview,
     summary="Everything about one client",
     description="The client's allocations, deliveries, requests and declared lines, and "
@@ -425,7 +425,7 @@ def find_client(
 )
 def client_overview(
     request: Request,
-    client_id: Annotated[int, id_path("client")],
+    client_id: Annotated[Integer, id_path("client")],
     who: Annotated[Caller, Depends(caller)],
 ) -> ClientOverview:
     with services(request).database.read() as s:
@@ -541,7 +541,7 @@ def list_allocations(
 
 
 @router.get(
-    "/toewijzingen/{allocation_id}",
+    "/toewijzingen/{allocation_id:digits}",
     response_model=AllocationDetail,
     summary="One allocation with every version",
     description="The allocation in its latest version, every version the WMO301s stated, "
@@ -553,7 +553,7 @@ def list_allocations(
 )
 def get_allocation(
     request: Request,
-    allocation_id: Annotated[int, id_path("allocation")],
+    allocation_id: Annotated[Integer, id_path("allocation")],
     who: Annotated[Caller, Depends(caller)],
     peildatum: Annotated[
         date | None,
@@ -756,7 +756,7 @@ def list_declarations(
 
 
 @router.get(
-    "/declaraties/{declaration_id}",
+    "/declaraties/{declaration_id:digits}",
     response_model=DeclarationDetail,
     summary="One declaration with its lines and their verdicts",
     description="The declaration, its totals and every line with its status and return codes.",
@@ -767,7 +767,7 @@ def list_declarations(
 )
 def get_declaration(
     request: Request,
-    declaration_id: Annotated[int, id_path("declaration")],
+    declaration_id: Annotated[Integer, id_path("declaration")],
     who: Annotated[Caller, Depends(caller)],
 ) -> DeclarationDetail:
     with services(request).database.read() as s:

@@ -15,7 +15,7 @@ from app.administration.crypto import RAW
 from app.administration.ingest import TOO_LARGE_KEPT, Sender
 from app.api import bodies
 from app.api.deps import Caller, Forbidden, caller, services
-from app.api.fields import ClientFilter, Timestamp, id_path
+from app.api.fields import ClientFilter, Integer, Timestamp, id_path
 from app.api.pages import Page, page_params
 from app.api.problems import (
     INVALID_REQUEST,
@@ -30,7 +30,7 @@ from app.routing.models import MailboxItem
 
 router = APIRouter(tags=["messages"])
 
-MessageId = Annotated[int, id_path("message")]
+MessageId = Annotated[Integer, id_path("message")]
 MessageTypeFilter = str | None
 _MESSAGE_TYPE = Query(
     pattern=r"^[Ww][Mm][Oo][0-9]{3}$",
@@ -319,7 +319,7 @@ def _message(request: Request, who: Caller, message_id: int) -> db.Message:
 
 
 @router.get(
-    "/berichten/{message_id}",
+    "/berichten/{message_id:digits}",
     response_model=MessageOut,
     summary="One message",
     description="What the service recorded about a message you sent, received, or found in "
@@ -333,7 +333,7 @@ def get_message(
 
 
 @router.get(
-    "/berichten/{message_id}/xml",
+    "/berichten/{message_id:digits}/xml",
     summary="The message itself (XML)",
     description="The bytes as they were received (or, for a message the service wrote, "
     "sent). Bytes that were not an iWmo message come back as application/octet-stream.",
@@ -363,7 +363,7 @@ def get_message_xml(
 
 
 @router.get(
-    "/berichten/{message_id}/retour",
+    "/berichten/{message_id:digits}/retour",
     summary="The hub's answer to a message (XML)",
     description="The retour message (or WMO325) the service answered the message with.",
     response_class=Response,

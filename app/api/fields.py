@@ -1,12 +1,16 @@
-"""Field types the API's models share, so every response says times the same way."""
+"""Field types the API's models and parameters share, so every response says times the same
+way and every request value is read exactly as the OpenAPI document states it."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
 from fastapi import Path, Query
-from pydantic import AfterValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
+from starlette.convertors import Convertor, register_url_convertor
 
 MAX_ID = 2**31 - 1
 """The largest id the service hands out (ids are 32-bit integers in PostgreSQL): a larger
@@ -40,8 +44,49 @@ LocalTime = Annotated[
 """A time of day from a message (LDT_Tijd): local, without a zone."""
 
 
+# --- request values, read strictly ------------------------------------------------------------
+# Pydantic's lax mode would read `1.0`, ` 1` and `1_000` as numbers: values the OpenAPI
+# document does not say it takes. Query and path values arrive as text and are read as the
+# document writes them.
+
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
+def _integer(value: object) -> object:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _INTEGER.fullmatch(value):
+        try:
+            return int(value)
+        except ValueError:  # more digits than Python converts: out of any range
+            raise PydanticCustomError("int_too_large", "Input is out of range") from None
+    raise PydanticCustomError("int_parsing", "Input should be a whole number, in digits")
+
+
+Integer = Annotated[int, BeforeValidator(_integer)]
+"""An integer query or path parameter: digits, with an optional minus sign."""
+
+
+class _Digits(Convertor[str]):
+    """Path segments of ids are digits: so a word beside an id (`/clienten/zoeken`) is never
+    taken for one, and a wrong method on it is answered 405, not 422. The value stays text
+    for ``Integer`` to read (a number too large for Python's int would otherwise fail in the
+    router)."""
+
+    regex = "[0-9]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return str(value)
+
+
+register_url_convertor("digits", _Digits())
+
+
 def id_path(what: str) -> Any:
-    """A path parameter naming an object by its id."""
+    """A path parameter naming an object by its id (in the route: ``{name:digits}``)."""
     return Path(ge=1, le=MAX_ID, description=f"the {what}'s id", examples=[1])
 
 
@@ -50,7 +95,7 @@ def id_query(what: str) -> Any:
     return Query(ge=1, le=MAX_ID, description=f"only those of this {what} (its id)", examples=[1])
 
 
-ClientFilter = Annotated[int | None, id_query("client")]
+ClientFilter = Annotated[Integer | None, id_query("client")]
 """The ``client_id`` filter the lists share."""
 
 

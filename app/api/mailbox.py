@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from app.administration import models as db
 from app.administration.crypto import RAW
 from app.api.deps import Caller, Forbidden, caller, services
-from app.api.fields import MAX_ID, PARTICIPANT_CODE, Timestamp, id_path
+from app.api.fields import MAX_ID, PARTICIPANT_CODE, Integer, Timestamp, id_path
 from app.api.pages import MAX_LIMIT
 from app.api.problems import AUTHENTICATED, INVALID_REQUEST, NotFound, forbidden, not_found
 from app.routing.models import MailboxItem
@@ -25,7 +25,7 @@ from app.routing.models import MailboxItem
 router = APIRouter(tags=["mailbox"], responses=AUTHENTICATED)
 
 _NOT_IN_MAILBOX = not_found("not in your mailbox", "no item 17 in your mailbox")
-ItemId = Annotated[int, id_path("mailbox item")]
+ItemId = Annotated[Integer, id_path("mailbox item")]
 
 _ITEM: dict[str, Any] = {
     "id": 17,
@@ -138,7 +138,7 @@ def list_mailbox(
 
 
 @router.get(
-    "/mailbox/{item_id}",
+    "/mailbox/{item_id:digits}",
     summary="One item's message (XML)",
     description="The message itself, as the service stored it. Headers name the message "
     "(`X-Iwmo-Message-Id`, `X-Iwmo-Message-Type`) and the kind of item (`X-Iwmo-Kind`). "
@@ -175,7 +175,7 @@ def get_item(
 
 
 @router.post(
-    "/mailbox/{item_id}/ack",
+    "/mailbox/{item_id:digits}/ack",
     status_code=204,
     response_class=Response,
     summary="Acknowledge an item: it is safely yours",

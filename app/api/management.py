@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from app.administration import participants
 from app.administration.models import Participant
 from app.api.deps import Caller, Forbidden, caller, services
-from app.api.fields import KEY, MAX_ID, PARTICIPANT_CODE
+from app.api.fields import KEY, MAX_ID, PARTICIPANT_CODE, Integer
 from app.api.problems import (
     AUTHENTICATED,
     INVALID_REQUEST,
@@ -377,7 +377,7 @@ def list_catalogues(
 
 
 @router.get(
-    "/catalogues/{key}/{version}",
+    "/catalogues/{key}/{version:digits}",
     response_model=Catalogue,
     summary="One version of a function catalogue",
     description="The catalogue's functions, each with the product category and code the "
@@ -393,7 +393,7 @@ def get_catalogue(
         str, Path(pattern=KEY, description="the catalogue's key", examples=["amersfoort-wmo"])
     ],
     version: Annotated[
-        int, Path(ge=1, le=MAX_ID, description="the catalogue's version", examples=[1])
+        Integer, Path(ge=1, le=MAX_ID, description="the catalogue's version", examples=[1])
     ],
     who: Annotated[Caller, Depends(caller)],
 ) -> Catalogue:

@@ -25,7 +25,7 @@ from sqlalchemy import or_, select
 
 from app.administration import models as db
 from app.api.deps import Caller, Forbidden, caller, services
-from app.api.fields import AGB_CODE, MAX_ID, ClientFilter, Timestamp, id_path
+from app.api.fields import AGB_CODE, MAX_ID, ClientFilter, Integer, Timestamp, id_path
 from app.api.pages import Page, page_params
 from app.api.problems import (
     AUTHENTICATED,
@@ -402,11 +402,11 @@ def list_delegations(
     return Page.of(rows, limit)
 
 
-DelegationId = Annotated[int, id_path("delegation")]
+DelegationId = Annotated[Integer, id_path("delegation")]
 
 
 @router.get(
-    "/delegations/{delegation_id}",
+    "/delegations/{delegation_id:digits}",
     response_model=DelegationOut,
     summary="One delegation",
     description="The delegation and its status: the main contractor, the subcontractor and "
@@ -423,7 +423,7 @@ def get_delegation(
 
 
 @router.patch(
-    "/delegations/{delegation_id}",
+    "/delegations/{delegation_id:digits}",
     response_model=DelegationOut,
     summary="End a delegation earlier",
     description="Main contractors only. The subcontractor receives a changed WMO301 with the "
@@ -467,7 +467,7 @@ async def end_delegation(
 
 
 @router.delete(
-    "/delegations/{delegation_id}",
+    "/delegations/{delegation_id:digits}",
     response_model=DelegationOut,
     summary="Withdraw a delegation sent by mistake",
     description="Main contractors only, and only before the subcontractor reported a start: "
@@ -589,11 +589,11 @@ def list_relays(
     return Page.of(rows, limit)
 
 
-RelayId = Annotated[int, id_path("relay")]
+RelayId = Annotated[Integer, id_path("relay")]
 
 
 @router.get(
-    "/relays/{relay_id}",
+    "/relays/{relay_id:digits}",
     response_model=RelayOut,
     summary="One relay",
     description="The relay and the municipality's verdict on it.",
@@ -606,7 +606,7 @@ def get_relay(
 
 
 @router.post(
-    "/relays/{relay_id}/resend",
+    "/relays/{relay_id:digits}/resend",
     status_code=201,
     response_model=RelayOut,
     summary="Send a rejected relay to the municipality again",
