@@ -15,7 +15,16 @@ from sqlalchemy.orm import Session
 from app.administration import models as db
 from app.administration import product_codes
 from app.api.deps import Caller, caller, services
-from app.api.fields import AGB_CODE, CBS_CODE, ClientFilter, Integer, LocalTime, Timestamp, id_path
+from app.api.fields import (
+    AGB_CODE,
+    CBS_CODE,
+    WHOLE_NUMBER,
+    ClientFilter,
+    Day,
+    LocalTime,
+    Timestamp,
+    id_path,
+)
 from app.api.pages import Page, page_params
 from app.api.problems import AUTHENTICATED, INVALID_REQUEST, NOT_JSON, NotFound, not_found
 from app.standard.datatypes import BSN_PATTERN
@@ -425,7 +434,7 @@ def find_client(
 )
 def client_overview(
     request: Request,
-    client_id: Annotated[Integer, id_path("client")],
+    client_id: Annotated[int, id_path("client"), WHOLE_NUMBER],
     who: Annotated[Caller, Depends(caller)],
 ) -> ClientOverview:
     with services(request).database.read() as s:
@@ -515,7 +524,7 @@ def list_allocations(
         ),
     ] = None,
     current_on: Annotated[
-        date | None,
+        Day | None,
         Query(description="only allocations current on this day", examples=["2027-03-01"]),
     ] = None,
 ) -> Page[AllocationOut]:
@@ -553,10 +562,10 @@ def list_allocations(
 )
 def get_allocation(
     request: Request,
-    allocation_id: Annotated[Integer, id_path("allocation")],
+    allocation_id: Annotated[int, id_path("allocation"), WHOLE_NUMBER],
     who: Annotated[Caller, Depends(caller)],
     peildatum: Annotated[
-        date | None,
+        Day | None,
         Query(
             description="also show the version in force on this day: the last one "
             "decided (Toewijzingsdatum) on or before it",
@@ -653,6 +662,7 @@ def list_deliveries(
             description="only starts on this allocation number (ToewijzingNummer)",
             examples=[101],
         ),
+        WHOLE_NUMBER,
     ] = None,
 ) -> Page[DeliveryOut]:
     after, limit = paging
@@ -767,7 +777,7 @@ def list_declarations(
 )
 def get_declaration(
     request: Request,
-    declaration_id: Annotated[Integer, id_path("declaration")],
+    declaration_id: Annotated[int, id_path("declaration"), WHOLE_NUMBER],
     who: Annotated[Caller, Depends(caller)],
 ) -> DeclarationDetail:
     with services(request).database.read() as s:

@@ -15,7 +15,7 @@ from app.administration.crypto import RAW
 from app.administration.ingest import TOO_LARGE_KEPT, Sender
 from app.api import bodies
 from app.api.deps import Caller, Forbidden, caller, services
-from app.api.fields import ClientFilter, Integer, Timestamp, id_path
+from app.api.fields import WHOLE_NUMBER, ClientFilter, Timestamp, id_path
 from app.api.pages import Page, page_params
 from app.api.problems import (
     INVALID_REQUEST,
@@ -30,7 +30,7 @@ from app.routing.models import MailboxItem
 
 router = APIRouter(tags=["messages"])
 
-MessageId = Annotated[Integer, id_path("message")]
+MessageId = Annotated[int, id_path("message"), WHOLE_NUMBER]
 MessageTypeFilter = str | None
 _MESSAGE_TYPE = Query(
     pattern=r"^[Ww][Mm][Oo][0-9]{3}$",

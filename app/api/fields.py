@@ -4,7 +4,7 @@ way and every request value is read exactly as the OpenAPI document states it.""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
 from fastapi import Path, Query
@@ -45,11 +45,14 @@ LocalTime = Annotated[
 
 
 # --- request values, read strictly ------------------------------------------------------------
-# Pydantic's lax mode would read `1.0`, ` 1` and `1_000` as numbers: values the OpenAPI
-# document does not say it takes. Query and path values arrive as text and are read as the
-# document writes them.
+# Pydantic's lax mode would read `0` as 1970-01-01 and as false, `1.0`, ` 1` and `1_000` as
+# numbers, `yes` as true and `"7"` in a JSON body as 7: values the OpenAPI document does not
+# say it takes. Query and path values arrive as text and are read as the document writes them
+# (WHOLE_NUMBER, Flag, Day); JSON bodies use pydantic's strict types (StrictInt, StrictBool)
+# and Day.
 
 _INTEGER = re.compile(r"-?[0-9]+")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _integer(value: object) -> object:
@@ -63,14 +66,39 @@ def _integer(value: object) -> object:
     raise PydanticCustomError("int_parsing", "Input should be a whole number, in digits")
 
 
-Integer = Annotated[int, BeforeValidator(_integer)]
-"""An integer query or path parameter: digits, with an optional minus sign."""
+def _flag(value: object) -> object:
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise PydanticCustomError("bool_parsing", "Input should be true or false")
+
+
+def _day(value: object) -> object:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value  # from the database, for a response
+    if isinstance(value, str) and _DAY.fullmatch(value):
+        return value  # pydantic checks that the day exists
+    raise PydanticCustomError("date_type", "Input should be a date: YYYY-MM-DD")
+
+
+WHOLE_NUMBER = BeforeValidator(_integer)
+"""Reads an integer query or path parameter: digits, with an optional minus sign. It goes
+last in the parameter's Annotated, after Query() or Path(): pydantic applies bounds given
+after a before-validator as a validator of their own and writes them into the OpenAPI
+document under their Python names (`ge`, `le`) instead of `minimum` and `maximum`."""
+
+Flag = Annotated[bool, BeforeValidator(_flag)]
+"""A boolean query parameter: `true` or `false`."""
+
+Day = Annotated[date, BeforeValidator(_day)]
+"""A calendar day in a query or a JSON body: a string YYYY-MM-DD (format `date`)."""
 
 
 class _Digits(Convertor[str]):
     """Path segments of ids are digits: so a word beside an id (`/clienten/zoeken`) is never
     taken for one, and a wrong method on it is answered 405, not 422. The value stays text
-    for ``Integer`` to read (a number too large for Python's int would otherwise fail in the
+    for WHOLE_NUMBER to read (a number too large for Python's int would otherwise fail in the
     router)."""
 
     regex = "[0-9]+"
@@ -95,7 +123,7 @@ def id_query(what: str) -> Any:
     return Query(ge=1, le=MAX_ID, description=f"only those of this {what} (its id)", examples=[1])
 
 
-ClientFilter = Annotated[Integer | None, id_query("client")]
+ClientFilter = Annotated[int | None, id_query("client"), WHOLE_NUMBER]
 """The ``client_id`` filter the lists share."""
 
 

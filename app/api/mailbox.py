@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from app.administration import models as db
 from app.administration.crypto import RAW
 from app.api.deps import Caller, Forbidden, caller, services
-from app.api.fields import MAX_ID, PARTICIPANT_CODE, Integer, Timestamp, id_path
+from app.api.fields import MAX_ID, PARTICIPANT_CODE, WHOLE_NUMBER, Flag, Timestamp, id_path
 from app.api.pages import MAX_LIMIT
 from app.api.problems import AUTHENTICATED, INVALID_REQUEST, NotFound, forbidden, not_found
 from app.routing.models import MailboxItem
@@ -25,7 +25,7 @@ from app.routing.models import MailboxItem
 router = APIRouter(tags=["mailbox"], responses=AUTHENTICATED)
 
 _NOT_IN_MAILBOX = not_found("not in your mailbox", "no item 17 in your mailbox")
-ItemId = Annotated[Integer, id_path("mailbox item")]
+ItemId = Annotated[int, id_path("mailbox item"), WHOLE_NUMBER]
 
 _ITEM: dict[str, Any] = {
     "id": 17,
@@ -105,13 +105,17 @@ def list_mailbox(
     request: Request,
     who: Annotated[Caller, Depends(caller)],
     after: Annotated[
-        int, Query(ge=0, le=MAX_ID, description="the last id you processed", examples=[0])
+        int,
+        Query(ge=0, le=MAX_ID, description="the last id you processed", examples=[0]),
+        WHOLE_NUMBER,
     ] = 0,
     limit: Annotated[
-        int, Query(ge=1, le=MAX_LIMIT, description="at most this many items", examples=[100])
+        int,
+        Query(ge=1, le=MAX_LIMIT, description="at most this many items", examples=[100]),
+        WHOLE_NUMBER,
     ] = 50,
     include_acked: Annotated[
-        bool, Query(description="also list the items you acknowledged", examples=[False])
+        Flag, Query(description="also list the items you acknowledged", examples=[False])
     ] = False,
     recipient: Annotated[
         str | None,

@@ -7,11 +7,10 @@ checks and loader as ``iwmo contract load`` (``app.routing.config``).
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -19,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from app.administration import participants
 from app.administration.models import Participant
 from app.api.deps import Caller, Forbidden, caller, services
-from app.api.fields import KEY, MAX_ID, PARTICIPANT_CODE, Integer
+from app.api.fields import KEY, MAX_ID, PARTICIPANT_CODE, WHOLE_NUMBER, Day
 from app.api.problems import (
     AUTHENTICATED,
     INVALID_REQUEST,
@@ -65,7 +64,7 @@ _MONEY_TERMS = ("tariffs", "product_tariffs")
 
 Role = Literal["municipality", "main_contractor", "subcontractor", "provider", "operator"]
 Variant = Literal["taakgericht", "inspanningsgericht", "outputgericht"]
-Cents = Annotated[int, Field(strict=True, ge=0)]
+Cents = Annotated[StrictInt, Field(ge=0)]
 
 
 def _operator(who: Caller, what: str) -> None:
@@ -120,7 +119,7 @@ class ParticipantIn(BaseModel):
     )
     role: Role = Field(examples=["municipality"])
     name: str = Field(min_length=1, max_length=200, examples=["Amersfoort"])
-    allow_unknown_municipality: bool = Field(
+    allow_unknown_municipality: StrictBool = Field(
         default=False,
         description="accept a municipality code missing from the CBS list (e.g. a code "
         "kept after a municipal reorganisation)",
@@ -156,7 +155,7 @@ class ParticipantCreated(ParticipantOut):
 
 
 class ParticipantChange(BaseModel):
-    active: bool | None = Field(default=None, description="false shuts the participant out")
+    active: StrictBool | None = Field(default=None, description="false shuts the participant out")
     name: str | None = Field(default=None, min_length=1, max_length=200)
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"active": False}]})
 
@@ -340,7 +339,7 @@ class Catalogue(BaseModel):
         pattern=r"^[a-z0-9-]{1,64}$",
         description="the catalogue's key; with the version it names the catalogue",
     )
-    version: int = Field(strict=True, ge=1, description="a loaded version never changes")
+    version: StrictInt = Field(ge=1, description="a loaded version never changes")
     name: str = Field(max_length=200)
     functions: list[FunctionDef] = Field(
         description="the functions, each with the product category and code messages use"
@@ -393,7 +392,9 @@ def get_catalogue(
         str, Path(pattern=KEY, description="the catalogue's key", examples=["amersfoort-wmo"])
     ],
     version: Annotated[
-        Integer, Path(ge=1, le=MAX_ID, description="the catalogue's version", examples=[1])
+        int,
+        Path(ge=1, le=MAX_ID, description="the catalogue's version", examples=[1]),
+        WHOLE_NUMBER,
     ],
     who: Annotated[Caller, Depends(caller)],
 ) -> Catalogue:
@@ -537,8 +538,8 @@ class _ContractTerms(BaseModel):
     name: str = Field(max_length=200)
     main_contractor: str = Field(description="the main contractor's AGB code")
     variant: Variant = Field(description="the execution variant")
-    begindatum: date
-    einddatum: date | None = None
+    begindatum: Day
+    einddatum: Day | None = None
     catalogue: str = Field(
         description="key@version, or a key alone for its highest loaded version",
         examples=["amersfoort-wmo@1"],

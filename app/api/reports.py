@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from app.administration.participants import MAIN_CONTRACTOR, MUNICIPALITY, SUBCONTRACTOR
 from app.api.deps import Caller, Forbidden, caller, services
-from app.api.fields import CBS_CODE, KEY
+from app.api.fields import CBS_CODE, KEY, Day
 from app.api.problems import AUTHENTICATED, NotFound, Refused, forbidden, not_found, problem
 from app.routing import report
 from app.routing.directory import ContractView
@@ -291,10 +291,10 @@ def deployment_report(
     request: Request,
     who: Annotated[Caller, Depends(caller)],
     period_from: Annotated[
-        date, Query(alias="from", description="first day (ISO date)", examples=["2027-01-01"])
+        Day, Query(alias="from", description="first day (ISO date)", examples=["2027-01-01"])
     ],
     period_to: Annotated[
-        date,
+        Day,
         Query(
             alias="to",
             description="last day (ISO date), at most five years after `from`",

@@ -20,12 +20,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from sqlalchemy import or_, select
 
 from app.administration import models as db
 from app.api.deps import Caller, Forbidden, caller, services
-from app.api.fields import AGB_CODE, MAX_ID, ClientFilter, Integer, Timestamp, id_path
+from app.api.fields import AGB_CODE, MAX_ID, WHOLE_NUMBER, ClientFilter, Day, Timestamp, id_path
 from app.api.pages import Page, page_params
 from app.api.problems import (
     AUTHENTICATED,
@@ -124,7 +124,7 @@ class DecisionOut(BaseModel):
 
 
 class Omvang(BaseModel):
-    volume: int = Field(ge=1, le=99_999_999, examples=[3])
+    volume: StrictInt = Field(ge=1, le=99_999_999, examples=[3])
     eenheid: str = Field(description="code list WJ756, e.g. 04 (hour)", examples=["04"])
     frequentie: str = Field(description="code list WMO757, e.g. 2 (per week)", examples=["2"])
     model_config = ConfigDict(
@@ -133,7 +133,9 @@ class Omvang(BaseModel):
 
 
 class DelegationIn(BaseModel):
-    decision_id: int = Field(ge=1, le=MAX_ID, description="from GET /v1/decisions", examples=[12])
+    decision_id: StrictInt = Field(
+        ge=1, le=MAX_ID, description="from GET /v1/decisions", examples=[12]
+    )
     function: str = Field(
         description="a function key of the contract", examples=["begeleiding-in3"]
     )
@@ -142,8 +144,8 @@ class DelegationIn(BaseModel):
         description="AGB code of the subcontractor (or your own)",
         examples=["99000002"],
     )
-    begindatum: date = Field(examples=["2027-02-01"])
-    einddatum: date | None = Field(
+    begindatum: Day = Field(examples=["2027-02-01"])
+    einddatum: Day | None = Field(
         default=None, description="defaults to the decision's Einddatum", examples=["2027-12-31"]
     )
     omvang: Omvang | None = Field(
@@ -166,7 +168,7 @@ class DelegationIn(BaseModel):
 
 
 class DelegationEnd(BaseModel):
-    einddatum: date = Field(examples=["2027-06-30"])
+    einddatum: Day = Field(examples=["2027-06-30"])
     reden_wijziging: str = Field(
         default="05",
         description="RedenWijziging (WMO002) for the change: 05 (shortened after review), 09 "
@@ -402,7 +404,7 @@ def list_delegations(
     return Page.of(rows, limit)
 
 
-DelegationId = Annotated[Integer, id_path("delegation")]
+DelegationId = Annotated[int, id_path("delegation"), WHOLE_NUMBER]
 
 
 @router.get(
@@ -589,7 +591,7 @@ def list_relays(
     return Page.of(rows, limit)
 
 
-RelayId = Annotated[Integer, id_path("relay")]
+RelayId = Annotated[int, id_path("relay"), WHOLE_NUMBER]
 
 
 @router.get(

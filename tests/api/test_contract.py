@@ -3,10 +3,16 @@ findings of fuzzing the API with every schemathesis check (see ``test_fuzz.py``)
 
 from __future__ import annotations
 
+import copy
 import re
+from collections.abc import Iterator
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
+from app.services import Services
+from tests.administration.helpers import party
 from tests.api.conftest import offline_app, openapi_document
 
 METHODS = ("get", "put", "post", "delete", "patch")
@@ -40,3 +46,148 @@ def test_an_id_that_is_not_digits_names_nothing() -> None:
         r = client.get(url)
         assert r.status_code == 404, url
         assert r.headers["content-type"] == "application/problem+json"
+
+
+# --- values are read as the document writes them ------------------------------------------------
+
+# What pydantic's lax mode took for these types, and the document does not allow.
+LAX_TEXT = {
+    "integer": ["1.0", " 1", "1_0", "+1", "0x1"],
+    "boolean": ["0", "1", "yes", "True", "on"],
+    "date": ["0", "20270301", "2027-03-01T00:00:00", "2027-03-01 ", "1700000000"],
+}
+LAX_JSON: dict[str, list[Any]] = {
+    "integer": ["1", 1.0, True],
+    "boolean": [0, 1, "true", "false"],
+    "date": [0, 1700000000, "20270301", "2027-03-01T00:00:00"],
+}
+
+
+def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    branches = [b for b in schema.get("anyOf", ()) if b.get("type") != "null"]
+    return _resolve(document, branches[0]) if len(branches) == 1 else schema
+
+
+def _kind(schema: dict[str, Any]) -> str | None:
+    if schema.get("type") == "string" and schema.get("format") in ("date", "date-time"):
+        return "date"
+    return schema.get("type") if schema.get("type") in ("integer", "boolean") else None
+
+
+def _example(document: dict[str, Any], schema: dict[str, Any]) -> Any:
+    schema = _resolve(document, schema)
+    return copy.deepcopy(schema["examples"][0]) if schema.get("examples") else {}
+
+
+def _fields(
+    document: dict[str, Any], schema: dict[str, Any], value: Any
+) -> Iterator[tuple[list[Any], str]]:
+    """Every integer, boolean and date field of a body schema: (where, kind). ``value`` is
+    the body's part at this place, for the keys of maps."""
+    schema = _resolve(document, schema)
+    kind = _kind(schema)
+    if kind:
+        yield [], kind
+        return
+    for name, sub in schema.get("properties", {}).items():
+        part = value.get(name) if isinstance(value, dict) and name in value else None
+        part = _example(document, sub) if part is None else part
+        for where, found in _fields(document, sub, part):
+            yield [name, *where], found
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict) and isinstance(value, dict):
+        for key, part in value.items():
+            for where, found in _fields(document, extra, part):
+                yield [key, *where], found
+    if schema.get("type") == "array" and isinstance(value, list) and value:
+        for where, found in _fields(document, schema.get("items", {}), value[0]):
+            yield [0, *where], found
+
+
+def _put(
+    document: dict[str, Any], schema: dict[str, Any], body: Any, where: list[Any], value: Any
+) -> None:
+    """Set ``value`` at ``where`` in ``body``, making the objects on the way from their
+    schemas' examples."""
+    for step, rest in ((where[i], where[i + 1 :]) for i in range(len(where))):
+        schema = _resolve(document, schema)
+        sub = schema.get("properties", {}).get(step) or schema.get("additionalProperties") or {}
+        if not rest:
+            body[step] = value
+            return
+        if isinstance(body, dict) and step not in body:
+            body[step] = _example(document, sub)
+        body, schema = body[step], sub
+
+
+@pytest.fixture
+def operator(app: Any, services: Services) -> TestClient:
+    return party(app, services, "ops", "operator", "Operator").client
+
+
+def _url(path: str, parameters: list[dict[str, Any]], **values: str) -> tuple[str, dict[str, Any]]:
+    filled = {p["name"]: str(p.get("example", _first(p))) for p in parameters}
+    filled.update(values)
+    url = path.format(**{p["name"]: filled[p["name"]] for p in parameters if p["in"] == "path"})
+    query = {
+        p["name"]: filled[p["name"]]
+        for p in parameters
+        if p["in"] == "query" and (p.get("required") or p["name"] in values)
+    }
+    return url, query
+
+
+def _first(parameter: dict[str, Any]) -> Any:
+    examples = parameter.get("examples") or parameter["schema"].get("examples") or [1]
+    if isinstance(examples, dict):
+        return next(iter(examples.values()))["value"]
+    return examples[0]
+
+
+def test_parameters_take_only_what_the_document_writes(operator: TestClient) -> None:
+    document = openapi_document()
+    accepted, asked = [], 0
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            parameters = op.get("parameters", [])
+            for parameter in parameters:
+                kind = _kind(_resolve(document, parameter["schema"]))
+                if kind is None:
+                    continue
+                for bad in LAX_TEXT[kind]:
+                    url, query = _url(path, parameters, **{parameter["name"]: bad})
+                    r = operator.request(method, url, params=query)
+                    asked += 1
+                    refused = r.status_code == 422 or (
+                        parameter["in"] == "path" and r.status_code == 404
+                    )
+                    if not refused:
+                        accepted.append((method, path, parameter["name"], bad, r.status_code))
+    assert accepted == []
+    assert asked > 100
+
+
+def test_bodies_take_only_what_the_document_writes(operator: TestClient) -> None:
+    document = openapi_document()
+    accepted, asked = [], 0
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            content = op.get("requestBody", {}).get("content", {}).get("application/json")
+            if content is None:
+                continue
+            url, query = _url(path, op.get("parameters", []))
+            base = _example(document, content["schema"])
+            for where, kind in _fields(document, content["schema"], base):
+                for bad in LAX_JSON[kind]:
+                    body = copy.deepcopy(base)
+                    _put(document, content["schema"], body, where, bad)
+                    r = operator.request(method, url, params=query, json=body)
+                    asked += 1
+                    problem = r.json() if r.status_code == 422 else {}
+                    places = [e["loc"] for e in problem.get("errors", []) if isinstance(e, dict)]
+                    if r.status_code != 422 or ["body", *where] not in places:
+                        accepted.append((method, path, where, bad, r.status_code))
+    assert accepted == []
+    assert asked > 40

@@ -206,3 +206,22 @@ def test_every_example_fits_its_schema(document: dict[str, Any]) -> None:
                     )
     assert {where: problems for where, problems in found.items() if problems} == {}
     assert len(found) > 300
+
+
+def test_bounds_are_stated_in_json_schema_terms(document: dict[str, Any]) -> None:
+    """Pydantic writes a bound it cannot put into a schema under its Python name (`ge`,
+    `le`), which no client or validator reads as a bound."""
+    found = []
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("integer", "number"):
+                found.extend(f"{where}.{k}" for k in ("ge", "gt", "le", "lt") if k in node)
+            for key, value in node.items():
+                walk(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{where}[{i}]")
+
+    walk(document, "")
+    assert found == []
