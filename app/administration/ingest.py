@@ -105,7 +105,7 @@ def problem(
     )
 
 
-_PARSE_PROBLEMS: dict[str, tuple[int, str, str | None]] = {
+PARSE_PROBLEMS: dict[str, tuple[int, str, str | None]] = {
     "empty": (400, "the message is empty", None),
     "too_large": (413, "the message is too large", "IB012"),
     "encoding": (400, "the message is not UTF-8", None),
@@ -302,7 +302,7 @@ class Ingest:
     def process(self, sender: Sender, message_id: int, sha: str, report: Report) -> Outcome:
         refuse = _Refusal(self, message_id, report)
         if report.problem is not None:
-            status, title, code = _PARSE_PROBLEMS[report.problem]
+            status, title, code = PARSE_PROBLEMS[report.problem]
             return refuse(
                 "unreadable", status, report.problem, title, report.findings[0].message, code
             )

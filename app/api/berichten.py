@@ -13,7 +13,7 @@ from sqlalchemy import and_, exists, or_, select
 from app.administration import models as db
 from app.administration.crypto import RAW
 from app.administration.ingest import TOO_LARGE_KEPT, Sender
-from app.api import bodies
+from app.api import bodies, examples
 from app.api.deps import Caller, Forbidden, caller, services
 from app.api.fields import WHOLE_NUMBER, ClientFilter, Timestamp, id_path
 from app.api.pages import Page, page_params
@@ -47,26 +47,6 @@ _STATUS = Query(description="only messages with this status", examples=["rejecte
 
 XML_TYPES = ("application/xml", "text/xml")
 
-_RETOUR_EXAMPLE = """<?xml version='1.0' encoding='UTF-8'?>
-<wmo302:Bericht xmlns:iwmo="http://www.istandaarden.nl/iwmo/3_2/basisschema/schema"
-    xmlns:wmo302="http://www.istandaarden.nl/iwmo/3_2/wmo302/schema">
-  <wmo302:Header>
-    <wmo302:BerichtCode>415</wmo302:BerichtCode>
-    ...
-    <wmo302:RetourCodes><wmo302:RetourCode>0200</wmo302:RetourCode></wmo302:RetourCodes>
-  </wmo302:Header>
-  <wmo302:Client>...</wmo302:Client>
-</wmo302:Bericht>"""
-
-_MESSAGE_EXAMPLE = """<?xml version='1.0' encoding='UTF-8'?>
-<wmo305:Bericht xmlns:iwmo="http://www.istandaarden.nl/iwmo/3_2/basisschema/schema"
-    xmlns:wmo305="http://www.istandaarden.nl/iwmo/3_2/wmo305/schema">
-  <wmo305:Header>
-    <wmo305:BerichtCode>416</wmo305:BerichtCode>
-    ...
-  </wmo305:Header>
-  <wmo305:Client>...</wmo305:Client>
-</wmo305:Bericht>"""
 _READ: dict[int | str, dict[str, Any]] = {
     401: UNAUTHORIZED,
     422: INVALID_REQUEST,
@@ -90,7 +70,7 @@ _NO_MESSAGE = not_found("no such message, or not yours", "no message 17 for you"
         200: {
             "description": "the retour message, or a receipt for a retour you sent",
             "content": {
-                "application/xml": {"example": _RETOUR_EXAMPLE},
+                "application/xml": {"example": examples.ALLOCATION_RETOUR},
                 "application/json": {
                     "example": {
                         "status": "accepted",
@@ -168,8 +148,8 @@ _NO_MESSAGE = not_found("no such message, or not yours", "no message 17 for you"
             "required": True,
             "content": {
                 "application/xml": {
-                    "schema": {"type": "string", "format": "binary"},
-                    "example": "<wmo301:Bericht ...>...</wmo301:Bericht>",
+                    "schema": {**examples.MESSAGE_SCHEMA, "format": "binary"},
+                    "example": examples.ALLOCATION,
                 }
             },
         }
@@ -342,7 +322,7 @@ def get_message(
         200: {
             "description": "the message",
             "content": {
-                "application/xml": {"schema": {"type": "string"}, "example": _MESSAGE_EXAMPLE},
+                "application/xml": {"schema": {"type": "string"}, "example": examples.ALLOCATION},
                 "application/octet-stream": {
                     "schema": {"type": "string", "format": "binary"},
                     "example": "not XML at all",
@@ -371,7 +351,10 @@ def get_message_xml(
         200: {
             "description": "the retour message",
             "content": {
-                "application/xml": {"schema": {"type": "string"}, "example": _RETOUR_EXAMPLE}
+                "application/xml": {
+                    "schema": {"type": "string"},
+                    "example": examples.ALLOCATION_RETOUR,
+                }
             },
         },
         **_READ,

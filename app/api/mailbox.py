@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 
 from app.administration import models as db
 from app.administration.crypto import RAW
+from app.api import examples
 from app.api.deps import Caller, Forbidden, caller, services
 from app.api.fields import MAX_ID, PARTICIPANT_CODE, WHOLE_NUMBER, Flag, Timestamp, id_path
 from app.api.pages import MAX_LIMIT
@@ -40,15 +41,6 @@ _ITEM: dict[str, Any] = {
     "created_at": "2027-02-01T09:12:03.512Z",
     "acked_at": None,
 }
-_XML_EXAMPLE = """<?xml version='1.0' encoding='UTF-8'?>
-<wmo301:Bericht xmlns:iwmo="http://www.istandaarden.nl/iwmo/3_2/basisschema/schema"
-    xmlns:wmo301="http://www.istandaarden.nl/iwmo/3_2/wmo301/schema">
-  <wmo301:Header>
-    <wmo301:BerichtCode>414</wmo301:BerichtCode>
-    ...
-  </wmo301:Header>
-  <wmo301:Client>...</wmo301:Client>
-</wmo301:Bericht>"""
 
 
 class MailboxItemOut(BaseModel):
@@ -151,7 +143,12 @@ def list_mailbox(
     responses={
         200: {
             "description": "the message",
-            "content": {"application/xml": {"schema": {"type": "string"}, "example": _XML_EXAMPLE}},
+            "content": {
+                "application/xml": {
+                    "schema": {"type": "string"},
+                    "example": examples.DELEGATED_ALLOCATION,
+                }
+            },
         },
         404: _NOT_IN_MAILBOX,
         422: INVALID_REQUEST,

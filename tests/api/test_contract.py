@@ -10,12 +10,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from lxml import etree
 
 from app.services import Services
+from app.validation import Validator
 from tests.administration.helpers import party
 from tests.api.conftest import offline_app, openapi_document
 
 METHODS = ("get", "put", "post", "delete", "patch")
+PROBLEM = "application/problem+json"
 
 
 def test_a_wrong_method_is_answered_with_every_method_the_path_allows() -> None:
@@ -191,3 +194,64 @@ def test_bodies_take_only_what_the_document_writes(operator: TestClient) -> None
                         accepted.append((method, path, where, bad, r.status_code))
     assert accepted == []
     assert asked > 40
+
+
+# --- XML bodies ----------------------------------------------------------------------------------
+
+
+def _xml_examples(document: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """Every example of an XML body in the document, request or response: (where, text)."""
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            places = [("request", op.get("requestBody", {}))]
+            places += [(status, response) for status, response in op.get("responses", {}).items()]
+            for label, place in places:
+                for media, content in place.get("content", {}).items():
+                    if "xml" in media and "example" in content:
+                        yield f"{method} {path} {label} {media}", content["example"]
+
+
+def test_every_xml_example_is_a_valid_iwmo_message(validator: Validator) -> None:
+    """Whoever copies an example gets a message the service reads: well-formed, and valid
+    against its schema."""
+    found = dict(_xml_examples(openapi_document()))
+    posted = {f"post /v1/{name} request application/xml" for name in ("berichten", "validate")}
+    assert posted <= set(found)
+    problems = {}
+    for where, text in found.items():
+        etree.fromstring(text.encode())  # well-formed, or this fails naming nothing else
+        report = validator.check(text.encode())
+        if report.message_type is None or not report.schema_valid:
+            problems[where] = [f.message for f in report.findings]
+    assert problems == {}
+
+
+def test_the_validate_example_gets_the_documented_answer() -> None:
+    document = openapi_document()
+    op = document["paths"]["/v1/validate"]["post"]
+    request = op["requestBody"]["content"]["application/xml"]["example"]
+    answer = op["responses"]["200"]["content"]["application/json"]["example"]
+    r = TestClient(offline_app()).post(
+        "/v1/validate", content=request.encode(), headers={"content-type": "application/xml"}
+    )
+    assert r.status_code == 200
+    got = r.json()
+    for finding in got["findings"]:
+        assert finding.pop("line") is None
+    assert got == answer
+
+
+def test_an_empty_body_is_no_message(app: Any, services: Services) -> None:
+    """POST /v1/validate answers an empty body as POST /v1/berichten does: 400, a problem
+    document saying the message is empty (only /v1/berichten stores it)."""
+    gemeente = party(app, services, "0307", "municipality", "Amersfoort")
+    xml = {"content-type": "application/xml"}
+    sent = gemeente.client.post("/v1/berichten", content=b"", headers=xml)
+    checked = TestClient(app).post("/v1/validate", content=b"", headers=xml)
+    assert sent.status_code == checked.status_code == 400
+    assert sent.headers["content-type"] == checked.headers["content-type"] == PROBLEM
+    stored = sent.json()
+    for name in ("instance", "message_id"):
+        stored.pop(name)
+    assert checked.json() == stored
+    assert stored["type"] == "urn:iwmo-hub:problem:empty"
