@@ -46,10 +46,10 @@ LocalTime = Annotated[
 
 # --- request values, read strictly ------------------------------------------------------------
 # Pydantic's lax mode would read `0` as 1970-01-01 and as false, `1.0`, ` 1` and `1_000` as
-# numbers, `yes` as true and `"7"` in a JSON body as 7: values the OpenAPI document does not
-# say it takes. Query and path values arrive as text and are read as the document writes them
-# (WHOLE_NUMBER, Flag, Day); JSON bodies use pydantic's strict types (StrictInt, StrictBool)
-# and Day.
+# numbers, `yes` as true and `"7"` or `true` in a JSON body as 7 and 1: values the OpenAPI
+# document does not say it takes. Query and path values arrive as text and are read as the
+# document writes them (WHOLE_NUMBER, Flag, Day); JSON bodies take what JSON Schema says a
+# value of the type is (JSON_INTEGER, StrictBool, Day).
 
 _INTEGER = re.compile(r"-?[0-9]+")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -64,6 +64,15 @@ def _integer(value: object) -> object:
         except ValueError:  # more digits than Python converts: out of any range
             raise PydanticCustomError("int_too_large", "Input is out of range") from None
     raise PydanticCustomError("int_parsing", "Input should be a whole number, in digits")
+
+
+def _json_integer(value: object) -> object:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    # JSON Schema counts 17.0 as an integer (a number without a fraction); so does the service.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise PydanticCustomError("int_type", "Input should be a whole number")
 
 
 def _flag(value: object) -> object:
@@ -87,6 +96,10 @@ WHOLE_NUMBER = BeforeValidator(_integer)
 last in the parameter's Annotated, after Query() or Path(): pydantic applies bounds given
 after a before-validator as a validator of their own and writes them into the OpenAPI
 document under their Python names (`ge`, `le`) instead of `minimum` and `maximum`."""
+
+JSON_INTEGER = BeforeValidator(_json_integer)
+"""Reads an integer in a JSON body: a JSON number without a fraction, never text or a
+boolean. Like WHOLE_NUMBER, it goes after the field's bounds."""
 
 Flag = Annotated[bool, BeforeValidator(_flag)]
 """A boolean query parameter: `true` or `false`."""

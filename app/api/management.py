@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from app.administration import participants
 from app.administration.models import Participant
 from app.api.deps import Caller, Forbidden, caller, services
-from app.api.fields import KEY, MAX_ID, PARTICIPANT_CODE, WHOLE_NUMBER, Day
+from app.api.fields import JSON_INTEGER, KEY, MAX_ID, PARTICIPANT_CODE, WHOLE_NUMBER, Day
 from app.api.problems import (
     AUTHENTICATED,
     INVALID_REQUEST,
@@ -64,7 +64,7 @@ _MONEY_TERMS = ("tariffs", "product_tariffs")
 
 Role = Literal["municipality", "main_contractor", "subcontractor", "provider", "operator"]
 Variant = Literal["taakgericht", "inspanningsgericht", "outputgericht"]
-Cents = Annotated[StrictInt, Field(ge=0)]
+Cents = Annotated[int, Field(ge=0), JSON_INTEGER]
 
 
 def _operator(who: Caller, what: str) -> None:
@@ -339,7 +339,7 @@ class Catalogue(BaseModel):
         pattern=r"^[a-z0-9-]{1,64}$",
         description="the catalogue's key; with the version it names the catalogue",
     )
-    version: StrictInt = Field(ge=1, description="a loaded version never changes")
+    version: Annotated[int, Field(ge=1, description="a loaded version never changes"), JSON_INTEGER]
     name: str = Field(max_length=200)
     functions: list[FunctionDef] = Field(
         description="the functions, each with the product category and code messages use"

@@ -20,12 +20,21 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
 
 from app.administration import models as db
 from app.api.deps import Caller, Forbidden, caller, services
-from app.api.fields import AGB_CODE, MAX_ID, WHOLE_NUMBER, ClientFilter, Day, Timestamp, id_path
+from app.api.fields import (
+    AGB_CODE,
+    JSON_INTEGER,
+    MAX_ID,
+    WHOLE_NUMBER,
+    ClientFilter,
+    Day,
+    Timestamp,
+    id_path,
+)
 from app.api.pages import Page, page_params
 from app.api.problems import (
     AUTHENTICATED,
@@ -124,7 +133,7 @@ class DecisionOut(BaseModel):
 
 
 class Omvang(BaseModel):
-    volume: StrictInt = Field(ge=1, le=99_999_999, examples=[3])
+    volume: Annotated[int, Field(ge=1, le=99_999_999, examples=[3]), JSON_INTEGER]
     eenheid: str = Field(description="code list WJ756, e.g. 04 (hour)", examples=["04"])
     frequentie: str = Field(description="code list WMO757, e.g. 2 (per week)", examples=["2"])
     model_config = ConfigDict(
@@ -133,9 +142,11 @@ class Omvang(BaseModel):
 
 
 class DelegationIn(BaseModel):
-    decision_id: StrictInt = Field(
-        ge=1, le=MAX_ID, description="from GET /v1/decisions", examples=[12]
-    )
+    decision_id: Annotated[
+        int,
+        Field(ge=1, le=MAX_ID, description="from GET /v1/decisions", examples=[12]),
+        JSON_INTEGER,
+    ]
     function: str = Field(
         description="a function key of the contract", examples=["begeleiding-in3"]
     )

@@ -60,7 +60,7 @@ LAX_TEXT = {
     "date": ["0", "20270301", "2027-03-01T00:00:00", "2027-03-01 ", "1700000000"],
 }
 LAX_JSON: dict[str, list[Any]] = {
-    "integer": ["1", 1.0, True],
+    "integer": ["1", True, 1.5],
     "boolean": [0, 1, "true", "false"],
     "date": [0, 1700000000, "20270301", "2027-03-01T00:00:00"],
 }
@@ -255,3 +255,13 @@ def test_an_empty_body_is_no_message(app: Any, services: Services) -> None:
         stored.pop(name)
     assert checked.json() == stored
     assert stored["type"] == "urn:iwmo-hub:problem:empty"
+
+
+def test_a_json_number_without_a_fraction_is_an_integer(operator: TestClient) -> None:
+    """JSON Schema counts 1.0 as an integer: the service takes it as 1."""
+    function = {"key": "f1", "name": "F1", "categorie": "02", "code": "02N01"}
+    body = {"key": "whole", "version": 1.0, "name": "Whole", "functions": [function]}
+    r = operator.post("/v1/catalogues", json=body)
+    assert r.status_code == 201, r.text
+    assert r.json()["version"] == 1
+    assert operator.get("/v1/catalogues/whole/1").status_code == 200
