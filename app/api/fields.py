@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import Path, Query
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 from starlette.convertors import Convertor, register_url_convertor
+
+from app.standard import datatypes
 
 MAX_ID = 2**31 - 1
 """The largest id the service hands out (ids are 32-bit integers in PostgreSQL): a larger
@@ -143,5 +145,67 @@ ClientFilter = Annotated[int | None, id_query("client"), WHOLE_NUMBER]
 # Patterns of the codes and keys requests name things by.
 CBS_CODE = r"^[0-9]{4}$"
 AGB_CODE = r"^[0-9]{8}$"
+OPERATOR_CODE = r"^[a-z0-9][a-z0-9._-]{1,31}$"
 PARTICIPANT_CODE = r"^[a-z0-9._-]{2,32}$"  # CBS, AGB, or an operator's name
-KEY = r"^[a-z0-9-]{1,64}$"  # a catalogue's or contract's key
+KEY = r"^[a-z0-9-]{1,64}$"  # a catalogue's, contract's or function's key
+PRODUCT_CODE = r"^[0-9A-Za-z]{1,5}$"
+YEAR = r"^[0-9]{4}$"
+CATALOGUE_REF = r"^[a-z0-9-]{1,64}(@[0-9]{1,10})?$"  # key@version, or a key alone
+
+
+# --- what the document states, and the service checks, about JSON bodies ------------------------
+
+Name = Annotated[str, Field(max_length=200, pattern=r"\S", examples=["Amersfoort"])]
+"""A name: at most 200 characters, not only white space."""
+
+FunctionKey = Annotated[str, Field(pattern=KEY, examples=["begeleiding-in3"])]
+
+
+def _distinct(values: list[str]) -> list[str]:
+    twice = sorted({v for v in values if values.count(v) > 1})
+    if twice:
+        raise PydanticCustomError("unique_items", "{twice} listed twice", {"twice": twice})
+    return values
+
+
+FunctionKeys = Annotated[
+    list[FunctionKey],
+    Field(min_length=1, json_schema_extra={"uniqueItems": True}),
+    AfterValidator(_distinct),
+]
+"""Function keys, at least one, each once."""
+
+
+class Codes(NamedTuple):
+    """A string that is one of a few codes: its check, and its schema (an enum)."""
+
+    check: AfterValidator
+    schema: WithJsonSchema
+
+
+def one_of(codes: tuple[str, ...], what: str) -> Codes:
+    def check(value: str) -> str:
+        if value not in codes:
+            raise PydanticCustomError("enum", "Input should be {what}", {"what": what})
+        return value
+
+    return Codes(
+        AfterValidator(check),
+        WithJsonSchema({"type": "string", "enum": list(codes), "description": what}),
+    )
+
+
+def _code_list(ldt: str) -> Codes:
+    """The codes of the code list of a logical datatype, as the message schemas have them."""
+    simple = datatypes.get(ldt)
+    assert simple.codelist is not None and simple.enumeration, ldt
+    listed = f"a code of {simple.codelist.id} {simple.codelist.name}"
+    return one_of(simple.enumeration, listed)
+
+
+_CATEGORIE = _code_list("LDT_ProductCategorie")
+ProductCategorie = Annotated[str, _CATEGORIE.check, _CATEGORIE.schema]
+_EENHEID = _code_list("LDT_Eenheid")
+Eenheid = Annotated[str, _EENHEID.check, _EENHEID.schema]
+_FREQUENTIE = _code_list("LDT_Frequentie")
+Frequentie = Annotated[str, _FREQUENTIE.check, _FREQUENTIE.schema]
