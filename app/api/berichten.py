@@ -148,7 +148,7 @@ _NO_MESSAGE = not_found("no such message, or not yours", "no message 17 for you"
             "required": True,
             "content": {
                 "application/xml": {
-                    "schema": {**examples.MESSAGE_SCHEMA, "format": "binary"},
+                    "schema": examples.MESSAGE_SCHEMA,
                     "example": examples.ALLOCATION,
                 }
             },

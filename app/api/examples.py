@@ -17,6 +17,7 @@ from app.standard.catalogue import XSD_VERSIE
 
 MESSAGE_SCHEMA: dict[str, Any] = {
     "type": "string",
+    "format": "binary",  # the bytes as they are: no JSON, no XML wrapped around them
     "minLength": 1,
     "pattern": "\\S",
     "description": "one iWmo 3.2 message, XML in UTF-8; not empty or only white space",

@@ -248,6 +248,17 @@ def test_every_xml_example_is_a_valid_iwmo_message(validator: Validator) -> None
     assert problems == {}
 
 
+def test_message_bodies_are_documented_as_the_bytes_sent() -> None:
+    """A string schema under application/xml reads as an XML element holding the string
+    (OpenAPI's XML object); a message is sent as it is."""
+    document = openapi_document()
+    for path in ("/v1/berichten", "/v1/validate"):
+        content = document["paths"][path]["post"]["requestBody"]["content"]
+        assert list(content) == ["application/xml"]
+        schema = content["application/xml"]["schema"]
+        assert (schema["type"], schema["format"], schema["minLength"]) == ("string", "binary", 1)
+
+
 def test_the_validate_example_gets_the_documented_answer() -> None:
     document = openapi_document()
     op = document["paths"]["/v1/validate"]["post"]
