@@ -225,3 +225,24 @@ def test_bounds_are_stated_in_json_schema_terms(document: dict[str, Any]) -> Non
 
     walk(document, "")
     assert found == []
+
+
+def test_operations_that_need_a_key_say_so(document: dict[str, Any]) -> None:
+    """The bearer scheme is declared, and named by exactly the operations that need a key:
+    clients (and schemathesis, which sends them again without one) can tell which."""
+    assert document["components"]["securitySchemes"] == {
+        "HTTPBearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The participant's API key",
+        }
+    }
+    wrong = []
+    for method, path, route in endpoints(offline_app()):
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        needs_key = any(d.call is caller for d in _dependants(route))
+        declared = document["paths"][path][method.lower()].get("security")
+        if declared != ([{"HTTPBearer": []}] if needs_key else None):
+            wrong.append((method, path, declared))
+    assert wrong == []
