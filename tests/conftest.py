@@ -10,6 +10,7 @@ import base64
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -63,31 +64,46 @@ TEST_DATABASE_URL = os.environ.get("IWMO_TEST_DATABASE_URL", "")
 TEST_KEY = base64.b64encode(b"k" * 32).decode()
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def own_database(directory: Path) -> Iterator[str]:
+    """A database no other test sees, gone afterwards: a SQLite file in ``directory``, or a
+    PostgreSQL schema of its own when IWMO_TEST_DATABASE_URL names a server."""
     if not TEST_DATABASE_URL.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'iwmo.db'}"
+        yield f"sqlite:///{directory / 'iwmo.db'}"
         return
     schema = f"iwmo_test_{secrets.token_hex(4)}"
     admin = create_engine(TEST_DATABASE_URL)
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     sep = "&" if "?" in TEST_DATABASE_URL else "?"
-    yield f"{TEST_DATABASE_URL}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    try:
+        yield f"{TEST_DATABASE_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def migrate(url: str) -> str:
+    """Bring the database at ``url`` to the latest schema with the real migrations."""
+    from app.administration.db import Database
+
+    database = Database(url)
+    database.upgrade()
+    database.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with own_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def migrated_url(database_url: str) -> str:
     """The test database, brought to the latest schema by the real migrations."""
-    from app.administration.db import Database
-
-    database = Database(database_url)
-    database.upgrade()
-    database.dispose()
-    return database_url
+    return migrate(database_url)
 
 
 def wipe(url: str) -> None:
