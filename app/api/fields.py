@@ -155,8 +155,12 @@ CATALOGUE_REF = r"^[a-z0-9-]{1,64}(@[0-9]{1,10})?$"  # key@version, or a key alo
 
 # --- what the document states, and the service checks, about JSON bodies ------------------------
 
-Name = Annotated[str, Field(max_length=200, pattern=r"\S", examples=["Amersfoort"])]
-"""A name: at most 200 characters, not only white space."""
+Name = Annotated[
+    str,
+    Field(max_length=200, pattern=r"^[^\x00]*[^\s\x00][^\x00]*$", examples=["Amersfoort"]),
+]
+"""A name: at most 200 characters, not only white space, and no NUL character (which
+PostgreSQL cannot store in text)."""
 
 FunctionKey = Annotated[str, Field(pattern=KEY, examples=["begeleiding-in3"])]
 

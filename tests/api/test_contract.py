@@ -367,3 +367,16 @@ def test_what_fits_the_document_is_not_refused_as_invalid(
     assert r.status_code == status, r.text
     assert r.json()["type"] == f"urn:iwmo-hub:problem:{kind}"
     assert str(status) in op["responses"]
+
+
+def test_a_nul_in_a_name_is_refused_as_the_document_says(operator: TestClient) -> None:
+    """PostgreSQL cannot store a NUL in text: the document says names hold none, and the
+    request is refused as not fitting it (not as a value the database refused)."""
+    document = openapi_document()
+    body = {"code": "12345678", "role": "provider", "name": "Zorg\x00BV"}
+    with pytest.raises(AssertionError):
+        _fits(document, "post", "/v1/participants", body, {})
+    r = operator.post("/v1/participants", json=body)
+    assert r.status_code == 422, r.text
+    assert r.json()["type"] == "urn:iwmo-hub:problem:invalid_request"
+    assert [e["loc"][-1] for e in r.json()["errors"]] == ["name"]
