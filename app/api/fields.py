@@ -47,22 +47,23 @@ LocalTime = Annotated[
 
 
 # --- request values, read strictly ------------------------------------------------------------
-# Pydantic's lax mode would read `0` as 1970-01-01 and as false, `1.0`, ` 1` and `1_000` as
-# numbers, `yes` as true and `"7"` or `true` in a JSON body as 7 and 1: values the OpenAPI
-# document does not say it takes. Query and path values arrive as text and are read as the
-# document writes them (WHOLE_NUMBER, Flag, Day); JSON bodies take what JSON Schema says a
-# value of the type is (JSON_INTEGER, StrictBool, Day).
+# Pydantic's lax mode would read `0` as 1970-01-01 and as false, `1.5` (as 1), ` 1`, `+1` and
+# `1_000` as numbers, `yes` as true and `"7"` or `true` in a JSON body as 7 and 1: values the
+# OpenAPI document does not say it takes. Query and path values arrive as text and are read
+# as the document writes them (WHOLE_NUMBER, Flag, Day); JSON bodies take what JSON Schema
+# says a value of the type is (JSON_INTEGER, StrictBool, Day). JSON Schema counts 17.0 as an
+# integer (a number without a fraction), so both take it.
 
-_INTEGER = re.compile(r"-?[0-9]+")
+_INTEGER = re.compile(r"(-?[0-9]+)(\.0+)?")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _integer(value: object) -> object:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and _INTEGER.fullmatch(value):
+    if isinstance(value, str) and (found := _INTEGER.fullmatch(value)):
         try:
-            return int(value)
+            return int(found.group(1))
         except ValueError:  # more digits than Python converts: out of any range
             raise PydanticCustomError("int_too_large", "Input is out of range") from None
     raise PydanticCustomError("int_parsing", "Input should be a whole number, in digits")
@@ -71,7 +72,6 @@ def _integer(value: object) -> object:
 def _json_integer(value: object) -> object:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    # JSON Schema counts 17.0 as an integer (a number without a fraction); so does the service.
     if isinstance(value, float) and value.is_integer():
         return int(value)
     raise PydanticCustomError("int_type", "Input should be a whole number")
@@ -94,7 +94,8 @@ def _day(value: object) -> object:
 
 
 WHOLE_NUMBER = BeforeValidator(_integer)
-"""Reads an integer query or path parameter: digits, with an optional minus sign. It goes
+"""Reads an integer query or path parameter: digits, with an optional minus sign (and a
+fraction of zeros: 17.0 is an integer to JSON Schema, and to schemathesis). It goes
 last in the parameter's Annotated, after Query() or Path(): pydantic applies bounds given
 after a before-validator as a validator of their own and writes them into the OpenAPI
 document under their Python names (`ge`, `le`) instead of `minimum` and `maximum`."""

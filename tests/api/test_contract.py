@@ -55,7 +55,7 @@ def test_an_id_that_is_not_digits_names_nothing() -> None:
 
 # What pydantic's lax mode took for these types, and the document does not allow.
 LAX_TEXT = {
-    "integer": ["1.0", " 1", "1_0", "+1", "0x1"],
+    "integer": ["1.5", " 1", "1_0", "+1", "0x1", "1e0"],
     "boolean": ["0", "1", "yes", "True", "on"],
     "date": ["0", "20270301", "2027-03-01T00:00:00", "2027-03-01 ", "1700000000"],
 }
@@ -290,14 +290,17 @@ def test_an_empty_body_is_no_message(app: Any, services: Services) -> None:
     assert stored["type"] == "urn:iwmo-hub:problem:empty"
 
 
-def test_a_json_number_without_a_fraction_is_an_integer(operator: TestClient) -> None:
-    """JSON Schema counts 1.0 as an integer: the service takes it as 1."""
+def test_a_number_without_a_fraction_is_an_integer(operator: TestClient) -> None:
+    """JSON Schema counts 1.0 as an integer: the service takes it as 1, in a body and in a
+    query."""
     function = {"key": "f1", "name": "F1", "categorie": "02", "code": "02N01"}
     body = {"key": "whole", "version": 1.0, "name": "Whole", "functions": [function]}
     r = operator.post("/v1/catalogues", json=body)
     assert r.status_code == 201, r.text
     assert r.json()["version"] == 1
     assert operator.get("/v1/catalogues/whole/1").status_code == 200
+    r = operator.get("/v1/berichten", params={"limit": "2.0", "after": "0.00"})
+    assert r.status_code == 200, r.text
 
 
 # --- what the document cannot state -----------------------------------------------------------
