@@ -84,6 +84,16 @@ def own_database(directory: Path) -> Iterator[str]:
         admin.dispose()
 
 
+def migrate(url: str) -> str:
+    """Bring the database at ``url`` to the latest schema with the real migrations."""
+    from app.administration.db import Database
+
+    database = Database(url)
+    database.upgrade()
+    database.dispose()
+    return url
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with own_database(tmp_path_factory.mktemp("db")) as url:
@@ -93,12 +103,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def migrated_url(database_url: str) -> str:
     """The test database, brought to the latest schema by the real migrations."""
-    from app.administration.db import Database
-
-    database = Database(database_url)
-    database.upgrade()
-    database.dispose()
-    return database_url
+    return migrate(database_url)
 
 
 def wipe(url: str) -> None:

@@ -27,13 +27,17 @@ def decoded(examples: dict[str, bytes], name: str):
     return codec.decode(parsing.parse(examples[name]).root)
 
 
-def codes_at(tree: etree._Element, path: str) -> list[str]:
+def node_at(tree: etree._Element, path: str) -> etree._Element:
     steps = "/".join(
         f"*[local-name()='{s.split('[')[0]}']" + (f"[{s.split('[')[1]}" if "[" in s else "")
         for s in path.split("/")[1:]
     )
     [node] = tree.getroottree().xpath("/" + steps)
-    return [c.text for c in node.xpath("*[local-name()='RetourCodes']/*")]
+    return node
+
+
+def codes_at(tree: etree._Element, path: str) -> list[str]:
+    return [c.text for c in node_at(tree, path).xpath("*[local-name()='RetourCodes']/*")]
 
 
 @pytest.mark.parametrize("outbound, expected", PAIRS)
@@ -205,3 +209,44 @@ def test_client_level_finding_refuses_all_its_lines(examples: dict[str, bytes]) 
     assert client.RetourCodes == ["8187"]
     assert [p.RetourCodes for p in client.Prestaties] == [["0233"], ["0233"]]
     assert answer.DeclaratieAntwoord.TotaalToegekendBedrag.TotaalBedrag == 58000 - 29000
+
+
+# --- schema errors in RetourCodes ---------------------------------------------------------------
+
+_BAD_CODE = "12345"  # too long for LDT_RetourCode, and no WJ001 code
+
+
+def _judged_retour(examples: dict[str, bytes], outbound: str) -> tuple[etree._Element, str]:
+    """A retour of an example, judged class by class (so classes carry RetourCodes), and
+    the path of one class that carries them."""
+    message = decoded(examples, outbound)
+    codec.locate(message)
+    if outbound == "WMO323":
+        line = "/Bericht/Declaratie/Clienten/Client[1]/Prestaties/Prestatie[1]"
+        built = retour.declaratie_antwoord(message, [Finding("TR339", "9339", line, "x")])
+        judged = "/Bericht/DeclaratieAntwoord/Clienten/Client[1]/Prestaties/Prestatie[1]"
+    else:
+        body = getattr(message, "Antwoord" if outbound == "WMO319" else "Client")
+        judged = codec.path_of(body)
+        built = retour.build(message, [Finding("TR000", "9326", judged, "refused")])
+    return codec.encode(built), judged
+
+
+@pytest.mark.parametrize("outbound, expected", PAIRS)
+@pytest.mark.parametrize("where", ["header", "class"])
+def test_a_bad_return_code_is_a_schema_finding(
+    outbound: str, expected: str, where: str, examples: dict[str, bytes], schemas: Schemas
+) -> None:
+    """Every retour type holds RetourCodes in its header and in its classes; a bad code in
+    either is explained as a schema finding (explaining it once failed for every retour)."""
+    tree, judged = _judged_retour(examples, outbound)
+    mt = catalogue.get(expected)
+    assert schemas.validate(tree, mt) == []
+    path = "/Bericht/Header" if where == "header" else judged
+    [code] = node_at(tree, path).xpath("*[local-name()='RetourCodes']/*[1]")
+    code.text = _BAD_CODE
+    findings = schemas.validate(tree, mt)
+    assert findings, (expected, where)
+    assert {f.rule for f in findings} == {"XSD"}
+    assert {f.path for f in findings} == {f"{path}/RetourCodes/RetourCode[1]"}
+    assert all(f.message.startswith("RetourCode: ") for f in findings)

@@ -111,7 +111,7 @@ def problem(
     )
 
 
-_PARSE_PROBLEMS: dict[str, tuple[int, str, str | None]] = {
+PARSE_PROBLEMS: dict[str, tuple[int, str, str | None]] = {
     "empty": (400, "the message is empty", None),
     "too_large": (413, "the message is too large", "IB012"),
     "encoding": (400, "the message is not UTF-8", None),
@@ -398,7 +398,7 @@ class Ingest:
                 f"{report.findings[0].message}; it was not processed",
             )
         if report.problem is not None:
-            status, title, code = _PARSE_PROBLEMS[report.problem]
+            status, title, code = PARSE_PROBLEMS[report.problem]
             return refuse(
                 "unreadable", status, report.problem, title, report.findings[0].message, code
             )

@@ -15,7 +15,16 @@ from sqlalchemy.orm import Session
 from app.administration import models as db
 from app.administration import product_codes
 from app.api.deps import Caller, caller, services
-from app.api.fields import AGB_CODE, CBS_CODE, ClientFilter, LocalTime, Timestamp, id_path
+from app.api.fields import (
+    AGB_CODE,
+    CBS_CODE,
+    WHOLE_NUMBER,
+    ClientFilter,
+    Day,
+    LocalTime,
+    Timestamp,
+    id_path,
+)
 from app.api.pages import Page, page_params
 from app.api.problems import AUTHENTICATED, INVALID_REQUEST, NOT_JSON, NotFound, not_found
 from app.standard.datatypes import BSN_PATTERN
@@ -412,7 +421,7 @@ def find_client(
 
 
 @router.get(
-    "/clienten/{client_id}",
+    "/clienten/{client_id:digits}",
     response_model=ClientOverview,
     summary="Everything about one client",
     description="The client's allocations, deliveries, requests and declared lines, and "
@@ -425,7 +434,7 @@ def find_client(
 )
 def client_overview(
     request: Request,
-    client_id: Annotated[int, id_path("client")],
+    client_id: Annotated[int, id_path("client"), WHOLE_NUMBER],
     who: Annotated[Caller, Depends(caller)],
 ) -> ClientOverview:
     with services(request).database.read() as s:
@@ -515,7 +524,7 @@ def list_allocations(
         ),
     ] = None,
     current_on: Annotated[
-        date | None,
+        Day | None,
         Query(description="only allocations current on this day", examples=["2027-03-01"]),
     ] = None,
 ) -> Page[AllocationOut]:
@@ -541,7 +550,7 @@ def list_allocations(
 
 
 @router.get(
-    "/toewijzingen/{allocation_id}",
+    "/toewijzingen/{allocation_id:digits}",
     response_model=AllocationDetail,
     summary="One allocation with every version",
     description="The allocation in its latest version, every version the WMO301s stated, "
@@ -553,10 +562,10 @@ def list_allocations(
 )
 def get_allocation(
     request: Request,
-    allocation_id: Annotated[int, id_path("allocation")],
+    allocation_id: Annotated[int, id_path("allocation"), WHOLE_NUMBER],
     who: Annotated[Caller, Depends(caller)],
     peildatum: Annotated[
-        date | None,
+        Day | None,
         Query(
             description="also show the version in force on this day: the last one "
             "decided (Toewijzingsdatum) on or before it",
@@ -653,6 +662,7 @@ def list_deliveries(
             description="only starts on this allocation number (ToewijzingNummer)",
             examples=[101],
         ),
+        WHOLE_NUMBER,
     ] = None,
 ) -> Page[DeliveryOut]:
     after, limit = paging
@@ -756,7 +766,7 @@ def list_declarations(
 
 
 @router.get(
-    "/declaraties/{declaration_id}",
+    "/declaraties/{declaration_id:digits}",
     response_model=DeclarationDetail,
     summary="One declaration with its lines and their verdicts",
     description="The declaration, its totals and every line with its status and return codes.",
@@ -767,7 +777,7 @@ def list_declarations(
 )
 def get_declaration(
     request: Request,
-    declaration_id: Annotated[int, id_path("declaration")],
+    declaration_id: Annotated[int, id_path("declaration"), WHOLE_NUMBER],
     who: Annotated[Caller, Depends(caller)],
 ) -> DeclarationDetail:
     with services(request).database.read() as s:

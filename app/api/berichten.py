@@ -13,9 +13,9 @@ from sqlalchemy import and_, exists, or_, select
 from app.administration import models as db
 from app.administration.crypto import RAW
 from app.administration.ingest import TOO_LARGE_KEPT, Sender
-from app.api import bodies
+from app.api import bodies, examples
 from app.api.deps import Caller, Forbidden, caller, services
-from app.api.fields import ClientFilter, Timestamp, id_path
+from app.api.fields import WHOLE_NUMBER, ClientFilter, Timestamp, id_path
 from app.api.pages import Page, page_params
 from app.api.problems import (
     INVALID_REQUEST,
@@ -30,7 +30,7 @@ from app.routing.models import MailboxItem
 
 router = APIRouter(tags=["messages"])
 
-MessageId = Annotated[int, id_path("message")]
+MessageId = Annotated[int, id_path("message"), WHOLE_NUMBER]
 MessageTypeFilter = str | None
 _MESSAGE_TYPE = Query(
     pattern=r"^[Ww][Mm][Oo][0-9]{3}$",
@@ -54,26 +54,6 @@ _STATUS = Query(description="only messages with this status", examples=["rejecte
 
 XML_TYPES = ("application/xml", "text/xml")
 
-_RETOUR_EXAMPLE = """<?xml version='1.0' encoding='UTF-8'?>
-<wmo302:Bericht xmlns:iwmo="http://www.istandaarden.nl/iwmo/3_2/basisschema/schema"
-    xmlns:wmo302="http://www.istandaarden.nl/iwmo/3_2/wmo302/schema">
-  <wmo302:Header>
-    <wmo302:BerichtCode>415</wmo302:BerichtCode>
-    ...
-    <wmo302:RetourCodes><wmo302:RetourCode>0200</wmo302:RetourCode></wmo302:RetourCodes>
-  </wmo302:Header>
-  <wmo302:Client>...</wmo302:Client>
-</wmo302:Bericht>"""
-
-_MESSAGE_EXAMPLE = """<?xml version='1.0' encoding='UTF-8'?>
-<wmo305:Bericht xmlns:iwmo="http://www.istandaarden.nl/iwmo/3_2/basisschema/schema"
-    xmlns:wmo305="http://www.istandaarden.nl/iwmo/3_2/wmo305/schema">
-  <wmo305:Header>
-    <wmo305:BerichtCode>416</wmo305:BerichtCode>
-    ...
-  </wmo305:Header>
-  <wmo305:Client>...</wmo305:Client>
-</wmo305:Bericht>"""
 _READ: dict[int | str, dict[str, Any]] = {
     401: UNAUTHORIZED,
     422: INVALID_REQUEST,
@@ -97,7 +77,7 @@ _NO_MESSAGE = not_found("no such message, or not yours", "no message 17 for you"
         200: {
             "description": "the retour message, or a receipt for a retour you sent",
             "content": {
-                "application/xml": {"example": _RETOUR_EXAMPLE},
+                "application/xml": {"example": examples.ALLOCATION_RETOUR},
                 "application/json": {
                     "example": {
                         "status": "accepted",
@@ -175,8 +155,8 @@ _NO_MESSAGE = not_found("no such message, or not yours", "no message 17 for you"
             "required": True,
             "content": {
                 "application/xml": {
-                    "schema": {"type": "string", "format": "binary"},
-                    "example": "<wmo301:Bericht ...>...</wmo301:Bericht>",
+                    "schema": examples.MESSAGE_SCHEMA,
+                    "example": examples.ALLOCATION,
                 }
             },
         }
@@ -341,7 +321,7 @@ def _message(request: Request, who: Caller, message_id: int) -> db.Message:
 
 
 @router.get(
-    "/berichten/{message_id}",
+    "/berichten/{message_id:digits}",
     response_model=MessageOut,
     summary="One message",
     description="What the service recorded about a message you sent, received, or found in "
@@ -355,7 +335,7 @@ def get_message(
 
 
 @router.get(
-    "/berichten/{message_id}/xml",
+    "/berichten/{message_id:digits}/xml",
     summary="The message itself (XML)",
     description="The bytes as they were received (or, for a message the service wrote, "
     "sent). Bytes that were not an iWmo message come back as application/octet-stream.",
@@ -364,7 +344,7 @@ def get_message(
         200: {
             "description": "the message",
             "content": {
-                "application/xml": {"schema": {"type": "string"}, "example": _MESSAGE_EXAMPLE},
+                "application/xml": {"schema": {"type": "string"}, "example": examples.ALLOCATION},
                 "application/octet-stream": {
                     "schema": {"type": "string", "format": "binary"},
                     "example": "not XML at all",
@@ -385,7 +365,7 @@ def get_message_xml(
 
 
 @router.get(
-    "/berichten/{message_id}/retour",
+    "/berichten/{message_id:digits}/retour",
     summary="The hub's answer to a message (XML)",
     description="The retour message (or WMO325) the service answered the message with.",
     response_class=Response,
@@ -393,7 +373,10 @@ def get_message_xml(
         200: {
             "description": "the retour message",
             "content": {
-                "application/xml": {"schema": {"type": "string"}, "example": _RETOUR_EXAMPLE}
+                "application/xml": {
+                    "schema": {"type": "string"},
+                    "example": examples.ALLOCATION_RETOUR,
+                }
             },
         },
         **_READ,

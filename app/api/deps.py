@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from threading import Lock
+from typing import Annotated
 
-from fastapi import Request
-from fastapi.security import HTTPBearer
+from fastapi import Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.administration import participants
 from app.administration.participants import OPERATOR
@@ -68,8 +69,12 @@ def services(request: Request) -> Services:
     return found
 
 
-def caller(request: Request) -> Caller:
-    """The authenticated participant, or Unauthorized."""
+def caller(
+    request: Request,
+    scheme_: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
+) -> Caller:
+    """The authenticated participant, or Unauthorized. (``scheme_`` is not read: it puts
+    the bearer scheme into the OpenAPI document, for every operation that needs a key.)"""
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():

@@ -16,8 +16,9 @@ from sqlalchemy import select, update
 
 from app.administration import models as db
 from app.administration.crypto import RAW
+from app.api import examples
 from app.api.deps import Caller, Forbidden, caller, services
-from app.api.fields import MAX_ID, PARTICIPANT_CODE, Timestamp, id_path
+from app.api.fields import MAX_ID, PARTICIPANT_CODE, WHOLE_NUMBER, Flag, Timestamp, id_path
 from app.api.pages import MAX_LIMIT
 from app.api.problems import AUTHENTICATED, INVALID_REQUEST, NotFound, forbidden, not_found
 from app.routing.models import MailboxItem
@@ -25,7 +26,7 @@ from app.routing.models import MailboxItem
 router = APIRouter(tags=["mailbox"], responses=AUTHENTICATED)
 
 _NOT_IN_MAILBOX = not_found("not in your mailbox", "no item 17 in your mailbox")
-ItemId = Annotated[int, id_path("mailbox item")]
+ItemId = Annotated[int, id_path("mailbox item"), WHOLE_NUMBER]
 
 _ITEM: dict[str, Any] = {
     "id": 17,
@@ -40,15 +41,6 @@ _ITEM: dict[str, Any] = {
     "created_at": "2027-02-01T09:12:03.512Z",
     "acked_at": None,
 }
-_XML_EXAMPLE = """<?xml version='1.0' encoding='UTF-8'?>
-<wmo301:Bericht xmlns:iwmo="http://www.istandaarden.nl/iwmo/3_2/basisschema/schema"
-    xmlns:wmo301="http://www.istandaarden.nl/iwmo/3_2/wmo301/schema">
-  <wmo301:Header>
-    <wmo301:BerichtCode>414</wmo301:BerichtCode>
-    ...
-  </wmo301:Header>
-  <wmo301:Client>...</wmo301:Client>
-</wmo301:Bericht>"""
 
 
 class MailboxItemOut(BaseModel):
@@ -105,13 +97,17 @@ def list_mailbox(
     request: Request,
     who: Annotated[Caller, Depends(caller)],
     after: Annotated[
-        int, Query(ge=0, le=MAX_ID, description="the last id you processed", examples=[0])
+        int,
+        Query(ge=0, le=MAX_ID, description="the last id you processed", examples=[0]),
+        WHOLE_NUMBER,
     ] = 0,
     limit: Annotated[
-        int, Query(ge=1, le=MAX_LIMIT, description="at most this many items", examples=[100])
+        int,
+        Query(ge=1, le=MAX_LIMIT, description="at most this many items", examples=[100]),
+        WHOLE_NUMBER,
     ] = 50,
     include_acked: Annotated[
-        bool, Query(description="also list the items you acknowledged", examples=[False])
+        Flag, Query(description="also list the items you acknowledged", examples=[False])
     ] = False,
     recipient: Annotated[
         str | None,
@@ -138,7 +134,7 @@ def list_mailbox(
 
 
 @router.get(
-    "/mailbox/{item_id}",
+    "/mailbox/{item_id:digits}",
     summary="One item's message (XML)",
     description="The message itself, as the service stored it. Headers name the message "
     "(`X-Iwmo-Message-Id`, `X-Iwmo-Message-Type`) and the kind of item (`X-Iwmo-Kind`). "
@@ -147,7 +143,12 @@ def list_mailbox(
     responses={
         200: {
             "description": "the message",
-            "content": {"application/xml": {"schema": {"type": "string"}, "example": _XML_EXAMPLE}},
+            "content": {
+                "application/xml": {
+                    "schema": {"type": "string"},
+                    "example": examples.DELEGATED_ALLOCATION,
+                }
+            },
         },
         404: _NOT_IN_MAILBOX,
         422: INVALID_REQUEST,
@@ -175,7 +176,7 @@ def get_item(
 
 
 @router.post(
-    "/mailbox/{item_id}/ack",
+    "/mailbox/{item_id:digits}/ack",
     status_code=204,
     response_class=Response,
     summary="Acknowledge an item: it is safely yours",

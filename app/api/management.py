@@ -7,11 +7,10 @@ checks and loader as ``iwmo contract load`` (``app.routing.config``).
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Body, Depends, Path, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -20,7 +19,24 @@ from app import access
 from app.administration import participants
 from app.administration.models import Participant
 from app.api.deps import Caller, Forbidden, caller, services
-from app.api.fields import KEY, MAX_ID, PARTICIPANT_CODE
+from app.api.fields import (
+    AGB_CODE,
+    CATALOGUE_REF,
+    CBS_CODE,
+    JSON_INTEGER,
+    KEY,
+    MAX_ID,
+    OPERATOR_CODE,
+    PARTICIPANT_CODE,
+    PRODUCT_CODE,
+    WHOLE_NUMBER,
+    YEAR,
+    Day,
+    FunctionKey,
+    FunctionKeys,
+    Name,
+    ProductCategorie,
+)
 from app.api.problems import (
     AUTHENTICATED,
     INVALID_REQUEST,
@@ -47,17 +63,6 @@ _OPERATORS_ONLY: dict[int | str, dict[str, Any]] = {
 _NO_PARTICIPANT = not_found("no participant with this code", "no participant 99000002")
 
 
-def _invalid(what: str, example: str) -> dict[str, Any]:
-    return problem(
-        422,
-        f"the body is not valid, or not a valid {what}; `errors` lists every problem",
-        f"invalid_{what}",
-        f"the {what} is not valid",
-        "1 problem; nothing was changed",
-        errors=[example],
-    )
-
-
 def _conflict(description: str, title: str, detail: str) -> dict[str, Any]:
     return problem(409, description, "conflict", title, detail)
 
@@ -66,7 +71,19 @@ _MONEY_TERMS = ("tariffs", "product_tariffs")
 
 Role = Literal["municipality", "main_contractor", "subcontractor", "provider", "operator"]
 Variant = Literal["taakgericht", "inspanningsgericht", "outputgericht"]
-Cents = Annotated[int, Field(strict=True, ge=0)]
+Cents = Annotated[int, Field(ge=0), JSON_INTEGER]
+# Maps keyed by codes: the document states the form of their keys, and that no other key
+# may appear.
+_ONLY_KEYED = {"additionalProperties": False}
+Budget = Annotated[
+    dict[Annotated[str, Field(pattern=YEAR)], Cents], Field(json_schema_extra=_ONLY_KEYED)
+]
+Tariffs = Annotated[
+    dict[Annotated[str, Field(pattern=KEY)], Cents], Field(json_schema_extra=_ONLY_KEYED)
+]
+ProductTariffs = Annotated[
+    dict[Annotated[str, Field(pattern=PRODUCT_CODE)], Cents], Field(json_schema_extra=_ONLY_KEYED)
+]
 
 
 def _operator(who: Caller, what: str) -> None:
@@ -111,20 +128,19 @@ class ParticipantOut(BaseModel):
         )
 
 
-class ParticipantIn(BaseModel):
-    code: str = Field(
-        min_length=2,
-        max_length=32,
-        description="CBS code (4 digits) for a municipality, AGB code (8 digits) for a "
-        "provider, or a short lower-case name for an operator",
-        examples=["0307"],
-    )
-    role: Role = Field(examples=["municipality"])
-    name: str = Field(min_length=1, max_length=200, examples=["Amersfoort"])
-    allow_unknown_municipality: bool = Field(
+class _NewParticipant(BaseModel):
+    name: Name = Field(examples=["Amersfoort"])
+
+
+class NewMunicipality(_NewParticipant):
+    """A municipality, by its CBS code."""
+
+    code: str = Field(pattern=CBS_CODE, description="its CBS code", examples=["0307"])
+    role: Literal["municipality"]
+    allow_unknown_municipality: StrictBool = Field(
         default=False,
-        description="accept a municipality code missing from the CBS list (e.g. a code "
-        "kept after a municipal reorganisation)",
+        description="accept a code missing from the CBS list (e.g. a code kept after a "
+        "municipal reorganisation); without it such a code is refused with 409",
         examples=[False],
     )
     model_config = ConfigDict(
@@ -133,6 +149,42 @@ class ParticipantIn(BaseModel):
             "examples": [{"code": "0307", "role": "municipality", "name": "Amersfoort"}]
         },
     )
+
+
+class NewProvider(_NewParticipant):
+    """A provider, main contractor or subcontractor, by its AGB code."""
+
+    code: str = Field(pattern=AGB_CODE, description="its AGB code", examples=["99000002"])
+    role: Literal["main_contractor", "subcontractor", "provider"]
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"code": "99000002", "role": "subcontractor", "name": "Zorg BV"}]
+        },
+    )
+
+
+class NewOperator(_NewParticipant):
+    """An operator, by a short lower-case name."""
+
+    code: str = Field(
+        pattern=OPERATOR_CODE,
+        description="2-32 lower-case letters, digits, . _ -; starting with a letter or digit",
+        examples=["ops"],
+    )
+    role: Literal["operator"]
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"code": "ops", "role": "operator", "name": "Regional operator"}]
+        },
+    )
+
+
+ParticipantIn = Annotated[
+    NewMunicipality | NewProvider | NewOperator,
+    Body(discriminator="role", description="the participant; its role says what its code is"),
+]
 
 
 class ParticipantCreated(ParticipantOut):
@@ -157,8 +209,8 @@ class ParticipantCreated(ParticipantOut):
 
 
 class ParticipantChange(BaseModel):
-    active: bool | None = Field(default=None, description="false shuts the participant out")
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    active: StrictBool | None = Field(default=None, description="false shuts the participant out")
+    name: Name | None = None
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"active": False}]})
 
 
@@ -199,14 +251,16 @@ def list_participants(
     responses={
         400: NOT_JSON,
         **_OPERATORS_ONLY,
-        409: _conflict("the code is taken", "code taken", "a participant with code 0307 exists"),
-        422: problem(
-            422,
-            "the body is not valid, or the code does not fit the role",
-            "invalid_participant",
-            "not a valid participant",
-            "0399 is not a municipality in the CBS list",
+        409: problem(
+            409,
+            "the code is taken, or (a municipality) not in the CBS list and "
+            "`allow_unknown_municipality` was not sent: `type` says which",
+            "unknown_municipality",
+            "not a municipality the service knows",
+            "9999 is not a CBS municipality code; send allow_unknown_municipality: true to "
+            "register it anyway",
         ),
+        422: INVALID_REQUEST,
     },
 )
 def add_participant(
@@ -217,17 +271,19 @@ def add_participant(
         with services(request).database.write() as s:
             if participants.by_code(s, body.code) is not None:
                 raise _taken(body.code)
+            unknown_ok = isinstance(body, NewMunicipality) and body.allow_unknown_municipality
             try:
                 p, key = participants.add(
-                    s,
-                    body.code,
-                    body.role,
-                    body.name,
-                    allow_unknown_municipality=body.allow_unknown_municipality,
+                    s, body.code, body.role, body.name, allow_unknown_municipality=unknown_ok
                 )
             except participants.ParticipantError as exc:
+                # The body has the form its role asks (the schema says so); what is left is
+                # the CBS list, which the service holds and the document cannot state.
                 raise Refused(
-                    422, "invalid_participant", "not a valid participant", str(exc)
+                    409,
+                    "unknown_municipality",
+                    "not a municipality the service knows",
+                    f"{exc}; send allow_unknown_municipality: true to register it anyway",
                 ) from exc
             out = ParticipantCreated(**ParticipantOut.of(p).model_dump(), api_key=key)
     except IntegrityError as exc:  # registered by someone else at the same moment
@@ -304,14 +360,16 @@ def change_participant(
 
 
 class FunctionDef(BaseModel):
-    key: str = Field(
-        pattern=r"^[a-z0-9-]{1,64}$", description="the function's key", examples=["begeleiding-in3"]
-    )
-    name: str = Field(max_length=200, examples=["Begeleiding, intervention level 3"])
-    categorie: str = Field(
+    """One function; no two functions of a catalogue share a key, or a category and code."""
+
+    key: FunctionKey = Field(description="the function's key")
+    name: Name = Field(examples=["Begeleiding, intervention level 3"])
+    categorie: ProductCategorie = Field(
         description="ProductCategorie (WMO020) the messages name it by", examples=["02"]
     )
-    code: str = Field(description="ProductCode the messages name it by", examples=["02N03"])
+    code: str = Field(
+        pattern=PRODUCT_CODE, description="ProductCode the messages name it by", examples=["02N03"]
+    )
     model_config = ConfigDict(extra="forbid")
 
 
@@ -338,13 +396,15 @@ _CATALOGUE_EXAMPLE: dict[str, Any] = {
 
 class Catalogue(BaseModel):
     key: str = Field(
-        pattern=r"^[a-z0-9-]{1,64}$",
-        description="the catalogue's key; with the version it names the catalogue",
+        pattern=KEY, description="the catalogue's key; with the version it names the catalogue"
     )
-    version: int = Field(strict=True, ge=1, description="a loaded version never changes")
-    name: str = Field(max_length=200)
+    version: Annotated[
+        int, Field(ge=1, le=MAX_ID, description="a loaded version never changes"), JSON_INTEGER
+    ]
+    name: Name
     functions: list[FunctionDef] = Field(
-        description="the functions, each with the product category and code messages use"
+        min_length=1,
+        description="the functions, each with the product category and code messages use",
     )
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_CATALOGUE_EXAMPLE]})
 
@@ -378,7 +438,7 @@ def list_catalogues(
 
 
 @router.get(
-    "/catalogues/{key}/{version}",
+    "/catalogues/{key}/{version:digits}",
     response_model=Catalogue,
     summary="One version of a function catalogue",
     description="The catalogue's functions, each with the product category and code the "
@@ -394,7 +454,9 @@ def get_catalogue(
         str, Path(pattern=KEY, description="the catalogue's key", examples=["amersfoort-wmo"])
     ],
     version: Annotated[
-        int, Path(ge=1, le=MAX_ID, description="the catalogue's version", examples=[1])
+        int,
+        Path(ge=1, le=MAX_ID, description="the catalogue's version", examples=[1]),
+        WHOLE_NUMBER,
     ],
     who: Annotated[Caller, Depends(caller)],
 ) -> Catalogue:
@@ -424,7 +486,9 @@ def get_catalogue(
         **_OPERATORS_ONLY,
         409: problem(
             409,
-            "this version is loaded with other content",
+            "this version is loaded with other content (`type` conflict), or two functions "
+            "share a key, or a category and code (`type` invalid_catalogue); `errors` lists "
+            "every problem",
             "conflict",
             "the catalogue conflicts with what is loaded",
             "catalogue amersfoort-wmo@1 is loaded with other content; publish it as a new version",
@@ -433,7 +497,7 @@ def get_catalogue(
                 "version"
             ],
         ),
-        422: _invalid("catalogue", "catalogue.functions[1].categorie: 99 is not a category"),
+        422: INVALID_REQUEST,
     },
 )
 def load_catalogue(
@@ -487,8 +551,11 @@ def _refusal(exc: config.ConfigError, what: str) -> Refused:
             errors[0] if len(errors) == 1 else f"{len(errors)} conflicts; nothing was changed",
             errors=errors,
         )
+    # What the body's schema states was checked before (422); the loader finds what it
+    # cannot state: references to what is not registered or loaded, one thing twice, a
+    # date before another. The body does not fit what is there: 409, as for a conflict.
     return Refused(
-        422,
+        409,
         f"invalid_{what}",
         f"the {what} is not valid",
         f"{len(errors)} problem{'s' if len(errors) != 1 else ''}; nothing was changed",
@@ -500,17 +567,26 @@ def _refusal(exc: config.ConfigError, what: str) -> Refused:
 
 
 class MunicipalityTerms(BaseModel):
-    budget: dict[str, Cents] | None = Field(
+    budget: Budget | None = Field(
         default=None,
-        description="euro cents per calendar year; required for a taakgericht contract",
+        description="euro cents per calendar year of the contract; required for a "
+        "taakgericht contract",
         examples=[{"2027": 990000000}],
     )
     model_config = ConfigDict(extra="forbid")
 
 
+Municipalities = Annotated[
+    dict[Annotated[str, Field(pattern=CBS_CODE)], MunicipalityTerms],
+    Field(min_length=1, json_schema_extra=_ONLY_KEYED),
+]
+
+
 class SubcontractorTerms(BaseModel):
-    code: str = Field(description="the subcontractor's AGB code", examples=["99000002"])
-    functions: list[str] = Field(
+    code: str = Field(
+        pattern=AGB_CODE, description="the subcontractor's AGB code", examples=["99000002"]
+    )
+    functions: FunctionKeys = Field(
         description="the function keys it may deliver under the contract",
         examples=[["begeleiding-in1", "begeleiding-in2"]],
     )
@@ -535,30 +611,37 @@ _CONTRACT_EXAMPLE: dict[str, Any] = {
 
 
 class _ContractTerms(BaseModel):
-    name: str = Field(max_length=200)
-    main_contractor: str = Field(description="the main contractor's AGB code")
+    """A contract. Beyond what its schema states: the participants it names must be
+    registered (as a municipality, or a provider), the catalogue loaded and the functions it
+    names in it, einddatum not before begindatum, budget years within the contract's years,
+    a subcontractor not the main contractor nor listed twice, and a taakgericht contract
+    needs a budget for every municipality (409 when not)."""
+
+    name: Name
+    main_contractor: str = Field(pattern=AGB_CODE, description="the main contractor's AGB code")
     variant: Variant = Field(description="the execution variant")
-    begindatum: date
-    einddatum: date | None = None
+    begindatum: Day
+    einddatum: Day | None = None
     catalogue: str = Field(
+        pattern=CATALOGUE_REF,
         description="key@version, or a key alone for its highest loaded version",
         examples=["amersfoort-wmo@1"],
     )
-    functions: list[str] | None = Field(
+    functions: FunctionKeys | None = Field(
         default=None,
         description="the catalogue functions the contract covers; absent: all of them",
     )
-    municipalities: dict[str, MunicipalityTerms] = Field(
+    municipalities: Municipalities = Field(
         description="the municipalities taking part, by CBS code"
     )
     subcontractors: list[SubcontractorTerms] = Field(
         default_factory=list, description="the subcontractors and what each may deliver"
     )
-    tariffs: dict[str, Cents] | None = Field(
+    tariffs: Tariffs | None = Field(
         default=None,
-        description="internal tariff per function: euro cents per client per month",
+        description="internal tariff per function key: euro cents per client per month",
     )
-    product_tariffs: dict[str, Cents] | None = Field(
+    product_tariffs: ProductTariffs | None = Field(
         default=None, description="contractual tariff per product code: euro cents per unit"
     )
 
@@ -566,7 +649,8 @@ class _ContractTerms(BaseModel):
 class ContractIn(_ContractTerms):
     key: str | None = Field(
         default=None,
-        description="may be left out; when given it must be the key in the path",
+        pattern=KEY,
+        description="may be left out; when given it must be the key in the path (409 when not)",
     )
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_CONTRACT_EXAMPLE]})
 
@@ -620,6 +704,7 @@ def _contracts(s: Any, *where: Any) -> Any:
 KeyPath = Annotated[
     str,
     Path(
+        pattern=KEY,
         description="the contract's key: lower-case letters, digits and -",
         examples=["amersfoort-begeleiding"],
     ),
@@ -678,15 +763,15 @@ def get_contract(
         **_OPERATORS_ONLY,
         409: problem(
             409,
-            "delegations in force still use what it takes away",
-            "conflict",
-            "the contract conflicts with what is loaded",
-            "delegation 3 of begeleiding-in3 to 99000002 is in force; end or withdraw it first",
-            errors=[
-                "delegation 3 of begeleiding-in3 to 99000002 is in force; end or withdraw it first"
-            ],
+            "delegations in force still use what it takes away (`type` conflict), or the "
+            "contract breaks a rule its schema cannot state (`type` invalid_contract: see the "
+            "contract's description); `errors` lists every problem",
+            "invalid_contract",
+            "the contract is not valid",
+            "1 problem; nothing was changed",
+            errors=["contract.municipalities.9999: 9999 is not a registered participant"],
         ),
-        422: _invalid("contract", "contract.variant: 'taakgerich' is not a variant"),
+        422: INVALID_REQUEST,
     },
 )
 def put_contract(
@@ -698,8 +783,10 @@ def put_contract(
 ) -> ContractOut:
     _operator(who, "change contracts")
     if body.key is not None and body.key != key:
+        # A representation that names another resource than the one it is put at is in
+        # conflict with it (RFC 9110, section 9.3.4).
         raise Refused(
-            422,
+            409,
             "invalid_contract",
             "the contract is not valid",
             "1 problem; nothing was changed",

@@ -7,7 +7,7 @@ from typing import Annotated, Generic, TypeVar
 from fastapi import Query
 from pydantic import BaseModel, Field
 
-from app.api.fields import MAX_ID
+from app.api.fields import MAX_ID, WHOLE_NUMBER
 
 T = TypeVar("T")
 MAX_LIMIT = 500
@@ -37,10 +37,12 @@ def page_params(
             description="the last id you saw (`next_after` of the previous page); 0 to start",
             examples=[0],
         ),
+        WHOLE_NUMBER,
     ] = 0,
     limit: Annotated[
         int,
         Query(ge=1, le=MAX_LIMIT, description="at most this many items", examples=[50]),
+        WHOLE_NUMBER,
     ] = 50,
 ) -> tuple[int, int]:
     return after, limit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from collections.abc import Mapping
 from typing import Any
@@ -13,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 from app.administration.store import ConnectionLost
 from app.api.deps import Forbidden, Unauthorized
@@ -162,6 +164,40 @@ def _document(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _route_table(app: FastAPI) -> list[tuple[re.Pattern[str], frozenset[str]]]:
+    """Every route's path pattern and methods, once per application."""
+    table: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(
+        app.state, "route_table", None
+    )
+    if table is None:
+        try:  # FastAPI 0.16x keeps included routers as such in app.routes
+            from fastapi.routing import iter_route_contexts
+        except ImportError:
+            contexts: Any = app.routes
+        else:
+            contexts = iter_route_contexts(app.routes)
+        table = []
+        for context in contexts:
+            path, methods = getattr(context, "path", None), getattr(context, "methods", None)
+            if path and methods:
+                table.append((compile_path(path)[0], frozenset(methods)))
+        app.state.route_table = table
+    return table
+
+
+def allowed_methods(app: FastAPI, scope: Mapping[str, Any]) -> list[str]:
+    """The methods some route serves on the request's path, sorted."""
+    path = str(scope.get("path", ""))
+    root = str(scope.get("root_path", ""))
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    found: set[str] = set()
+    for pattern, methods in _route_table(app):
+        if pattern.match(path):
+            found |= methods
+    return sorted(found)
+
+
 def install(app: FastAPI) -> None:
     _document(app)
 
@@ -189,7 +225,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-        return problem_response(exc.status_code, "http", str(exc.detail), headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # The router names the methods of the one route it tried; a path served by
+            # several routes (GET and POST /v1/participants) allows all of theirs.
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
+        return problem_response(exc.status_code, "http", str(exc.detail), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

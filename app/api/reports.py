@@ -20,8 +20,8 @@ from pydantic import BaseModel, Field
 from app import access
 from app.administration.participants import MAIN_CONTRACTOR, MUNICIPALITY, SUBCONTRACTOR
 from app.api.deps import Caller, Forbidden, caller, services
-from app.api.fields import CBS_CODE, KEY
-from app.api.problems import AUTHENTICATED, NotFound, Refused, forbidden, not_found, problem
+from app.api.fields import CBS_CODE, KEY, Day
+from app.api.problems import AUTHENTICATED, NotFound, Refused, forbidden, problem
 from app.routing import report
 from app.routing.directory import ContractView
 
@@ -278,13 +278,20 @@ euros with two decimals, an empty cell for null.
             "another municipality, or not a party to any contract",
             "a municipality sees only its own clients",
         ),
-        404: not_found("no such contract of yours", "no contract c9 for you"),
-        422: problem(
-            422,
-            "missing or bad dates, `to` before `from`, more than five years",
+        404: problem(
+            404,
+            "no such contract of yours (`type` not_found), or no report for the period asked "
+            "(`type` invalid_period): `to` before `from`, or more than five years after it",
             "invalid_period",
             "the period is not valid",
             "'to' (2027-01-01) is before 'from' (2027-03-31)",
+        ),
+        422: problem(
+            422,
+            "`from` or `to` missing or not a date, or another parameter not valid",
+            "invalid_request",
+            "the request is not valid",
+            errors=[{"loc": ["query", "from"], "msg": "Input should be a date: YYYY-MM-DD"}],
         ),
     },
 )
@@ -292,10 +299,10 @@ def deployment_report(
     request: Request,
     who: Annotated[Caller, Depends(caller)],
     period_from: Annotated[
-        date, Query(alias="from", description="first day (ISO date)", examples=["2027-01-01"])
+        Day, Query(alias="from", description="first day (ISO date)", examples=["2027-01-01"])
     ],
     period_to: Annotated[
-        date,
+        Day,
         Query(
             alias="to",
             description="last day (ISO date), at most five years after `from`",
@@ -318,7 +325,9 @@ def deployment_report(
     try:
         days = report.period(period_from, period_to)
     except report.ReportError as exc:
-        raise Refused(422, "invalid_period", "the period is not valid", str(exc)) from None
+        # Two parameters' relation, which no schema states: a period the service has no
+        # report for, as it has none for a contract you are not a party to.
+        raise Refused(404, "invalid_period", "the period is not valid", str(exc)) from None
     if who.role == MUNICIPALITY:
         if municipality is not None and municipality != who.code:
             raise Forbidden("a municipality sees only its own clients")

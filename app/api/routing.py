@@ -25,7 +25,20 @@ from sqlalchemy import or_, select
 
 from app.administration import models as db
 from app.api.deps import Caller, Forbidden, caller, services
-from app.api.fields import AGB_CODE, MAX_ID, ClientFilter, Timestamp, id_path
+from app.api.fields import (
+    AGB_CODE,
+    JSON_INTEGER,
+    MAX_ID,
+    WHOLE_NUMBER,
+    ClientFilter,
+    Day,
+    Eenheid,
+    Frequentie,
+    FunctionKey,
+    Timestamp,
+    id_path,
+    one_of,
+)
 from app.api.pages import Page, page_params
 from app.api.problems import (
     AUTHENTICATED,
@@ -38,8 +51,14 @@ from app.api.problems import (
     problem,
 )
 from app.routing import models as rm
-from app.routing.delegations import DelegationError, Delegations, NewDelegation
+from app.routing.delegations import (
+    ENDING_REASONS,
+    DelegationError,
+    Delegations,
+    NewDelegation,
+)
 from app.routing.relays import RelayError, resend
+from app.standard import codelists
 from app.standard import messages as m
 
 router = APIRouter(tags=["routing"], responses=AUTHENTICATED)
@@ -124,26 +143,30 @@ class DecisionOut(BaseModel):
 
 
 class Omvang(BaseModel):
-    volume: int = Field(ge=1, le=99_999_999, examples=[3])
-    eenheid: str = Field(description="code list WJ756, e.g. 04 (hour)", examples=["04"])
-    frequentie: str = Field(description="code list WMO757, e.g. 2 (per week)", examples=["2"])
+    volume: Annotated[int, Field(ge=1, le=99_999_999, examples=[3]), JSON_INTEGER]
+    eenheid: Eenheid = Field(description="code list WJ756, e.g. 04 (hour)", examples=["04"])
+    frequentie: Frequentie = Field(
+        description="code list WMO757, e.g. 2 (per week)", examples=["2"]
+    )
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"volume": 3, "eenheid": "04", "frequentie": "2"}]}
     )
 
 
 class DelegationIn(BaseModel):
-    decision_id: int = Field(ge=1, le=MAX_ID, description="from GET /v1/decisions", examples=[12])
-    function: str = Field(
-        description="a function key of the contract", examples=["begeleiding-in3"]
-    )
+    decision_id: Annotated[
+        int,
+        Field(ge=1, le=MAX_ID, description="from GET /v1/decisions", examples=[12]),
+        JSON_INTEGER,
+    ]
+    function: FunctionKey = Field(description="a function key of the contract")
     subcontractor: str = Field(
         pattern=r"^[0-9]{8}$",
         description="AGB code of the subcontractor (or your own)",
         examples=["99000002"],
     )
-    begindatum: date = Field(examples=["2027-02-01"])
-    einddatum: date | None = Field(
+    begindatum: Day = Field(examples=["2027-02-01"])
+    einddatum: Day | None = Field(
         default=None, description="defaults to the decision's Einddatum", examples=["2027-12-31"]
     )
     omvang: Omvang | None = Field(
@@ -165,9 +188,16 @@ class DelegationIn(BaseModel):
     )
 
 
+_ENDING = one_of(
+    tuple(r for r in ENDING_REASONS if r in codelists.REDEN_WIJZIGING),
+    "a RedenWijziging (WMO002) that ends an allocation earlier",
+)
+EndingReason = Annotated[str, _ENDING.check, _ENDING.schema]
+
+
 class DelegationEnd(BaseModel):
-    einddatum: date = Field(examples=["2027-06-30"])
-    reden_wijziging: str = Field(
+    einddatum: Day = Field(examples=["2027-06-30"])
+    reden_wijziging: EndingReason = Field(
         default="05",
         description="RedenWijziging (WMO002) for the change: 05 (shortened after review), 09 "
         "(client moves to another provider), 02 (client died), ...",
@@ -307,9 +337,11 @@ def _sees_delegation(who: Caller) -> Any:
     summary="Delegate a function under a decision to a subcontractor",
     description="The decision's main contractor only. The subcontractor receives a WMO301 in "
     "its mailbox (Afzender the municipality, a number from the service's own range, the "
-    "function's product). 409 when the function is already delegated for this client in an "
-    "overlapping period; 422 when the contract does not allow it or the period does not fit "
-    "the decision.",
+    "function's product). 409 when it does not fit what is there: the function is already "
+    "delegated for this client in an overlapping period, the contract does not have the "
+    "function or does not let the subcontractor deliver it, the period does not fit the "
+    "decision or the contract, or the subcontractor's allocation would break the standard's "
+    "rules (`type` says which).",
     responses={
         400: NOT_JSON,
         403: forbidden(
@@ -320,20 +352,16 @@ def _sees_delegation(who: Caller) -> Any:
         404: not_found("no such decision, or not yours", "no decision 1 for you"),
         409: problem(
             409,
-            "the function is already delegated for this client in an overlapping period",
-            "overlapping_delegation",
-            "the delegation was not carried out",
-            "begeleiding-in3 is already delegated for this client to 99000002 from 2027-02-01",
-            findings=[],
-        ),
-        422: problem(
-            422,
-            "not allowed by the contract or the decision, or the body is not valid",
+            "it does not fit the contract, the decision or the delegations there are: "
+            "overlapping_delegation, unknown_function, function_not_allowed, "
+            "function_outside_decision, unknown_subcontractor, period_outside_decision, "
+            "allocation_refused, decision_withdrawn, numbers_exhausted",
             "function_not_allowed",
             "the delegation was not carried out",
             "contract amersfoort-begeleiding does not let 99000003 deliver begeleiding-in1",
             findings=[],
         ),
+        422: INVALID_REQUEST,
     },
 )
 async def create_delegation(
@@ -402,11 +430,11 @@ def list_delegations(
     return Page.of(rows, limit)
 
 
-DelegationId = Annotated[int, id_path("delegation")]
+DelegationId = Annotated[int, id_path("delegation"), WHOLE_NUMBER]
 
 
 @router.get(
-    "/delegations/{delegation_id}",
+    "/delegations/{delegation_id:digits}",
     response_model=DelegationOut,
     summary="One delegation",
     description="The delegation and its status: the main contractor, the subcontractor and "
@@ -423,7 +451,7 @@ def get_delegation(
 
 
 @router.patch(
-    "/delegations/{delegation_id}",
+    "/delegations/{delegation_id:digits}",
     response_model=DelegationOut,
     summary="End a delegation earlier",
     description="Main contractors only. The subcontractor receives a changed WMO301 with the "
@@ -435,20 +463,15 @@ def get_delegation(
         404: _DELEGATION_NOT_FOUND,
         409: problem(
             409,
-            "the delegation was withdrawn",
-            "withdrawn",
-            "the delegation was not carried out",
-            "the delegation was withdrawn",
-            findings=[],
-        ),
-        422: problem(
-            422,
-            "not earlier, or not a valid reason, or the body is not valid",
+            "the delegation was withdrawn, the new Einddatum is not earlier than the current "
+            "one or lies before the Begindatum, or the subcontractor's allocation would break "
+            "the standard's rules: withdrawn, not_earlier, invalid_period, allocation_refused",
             "not_earlier",
             "the delegation was not carried out",
             "the delegation already ends 2027-06-30; to extend it, delegate again",
             findings=[],
         ),
+        422: INVALID_REQUEST,
     },
 )
 async def end_delegation(
@@ -467,7 +490,7 @@ async def end_delegation(
 
 
 @router.delete(
-    "/delegations/{delegation_id}",
+    "/delegations/{delegation_id:digits}",
     response_model=DelegationOut,
     summary="Withdraw a delegation sent by mistake",
     description="Main contractors only, and only before the subcontractor reported a start: "
@@ -589,11 +612,11 @@ def list_relays(
     return Page.of(rows, limit)
 
 
-RelayId = Annotated[int, id_path("relay")]
+RelayId = Annotated[int, id_path("relay"), WHOLE_NUMBER]
 
 
 @router.get(
-    "/relays/{relay_id}",
+    "/relays/{relay_id:digits}",
     response_model=RelayOut,
     summary="One relay",
     description="The relay and the municipality's verdict on it.",
@@ -606,7 +629,7 @@ def get_relay(
 
 
 @router.post(
-    "/relays/{relay_id}/resend",
+    "/relays/{relay_id:digits}/resend",
     status_code=201,
     response_model=RelayOut,
     summary="Send a rejected relay to the municipality again",

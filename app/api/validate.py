@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from app.api import bodies
+from app.administration.ingest import PARSE_PROBLEMS
+from app.api import bodies, examples
+from app.api.problems import problem, problem_response
 
 router = APIRouter(tags=["validation"])
 
-_EXAMPLE: dict[str, Any] = {
-    "message": "WMO317",
-    "schema_valid": True,
-    "findings": [
-        {
-            "rule": "TR380",
-            "return_code": "0001",
-            "path": "/Bericht/Client/Verzoek/TeWijzigenProducten/TeWijzigenProduct[1]"
-            "/GewensteIngangsdatum",
-            "message": "GewensteIngangsdatum 2023-04-02 is not after the Dagtekening 2023-04-02",
-        }
-    ],
-}
+_EXAMPLE = examples.CHANGE_REQUEST_FINDINGS
+# Worded as POST /v1/berichten words it.
+EMPTY_TITLE = PARSE_PROBLEMS["empty"][1]
 
 
 class FindingOut(BaseModel):
@@ -68,20 +58,39 @@ class ValidationOut(BaseModel):
     "checked within the message (send the XML as the body). Nothing is stored or routed, "
     "and no API key is needed. Rules across messages and against the administration run "
     "only when a message is sent with `POST /v1/berichten`. A body that is not XML, or not "
-    "an iWmo 3.2 message, gets findings (rule `XML`) like any other, with HTTP 200.",
+    "an iWmo 3.2 message, gets findings (rule `XML`) like any other, with HTTP 200; an empty "
+    "body is no message at all (400, as `POST /v1/berichten` answers it).",
     responses={
         200: {
             "description": "the findings; an empty list when the message is clean",
             "content": {"application/json": {"example": _EXAMPLE}},
-        }
+        },
+        400: problem(
+            400,
+            "the body is empty",
+            "empty",
+            EMPTY_TITLE,
+            "message is empty",
+            findings=[
+                {"rule": "XML", "return_code": "0001", "path": "/", "message": "message is empty"}
+            ],
+        ),
+        413: problem(
+            413,
+            "larger than the limit (IWMO_MAX_MESSAGE_BYTES)",
+            "too_large",
+            "the request body is too large",
+            "the body is at least 20,971,521 bytes; the limit for this endpoint is 20,971,520 "
+            "bytes",
+        ),
     },
     openapi_extra={
         "requestBody": {
             "required": True,
             "content": {
                 "application/xml": {
-                    "schema": {"type": "string"},
-                    "example": "<wmo317:Bericht ...>...</wmo317:Bericht>",
+                    "schema": examples.MESSAGE_SCHEMA,
+                    "example": examples.CHANGE_REQUEST,
                 }
             },
         }
@@ -100,4 +109,9 @@ async def validate_message(request: Request) -> ValidationOut | Response:
     # and a few large messages at a time.
     async with request.app.state.large_bodies.turn(body.size):
         report = await run_in_threadpool(validator.check, body.data)
+    if report.problem == "empty":
+        [finding] = report.findings
+        return problem_response(
+            400, "empty", EMPTY_TITLE, finding.message, findings=[finding.as_json()]
+        )
     return ValidationOut.model_validate(report.as_json())

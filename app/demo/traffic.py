@@ -409,7 +409,7 @@ class Traffic:
             wrong = {**body, "subcontractor": p.wrong_subcontractor}
             r = await self._call(main, "POST", "/v1/delegations", "/v1/delegations", json=wrong)
             kind = REFUSED_REQUESTS["function_not_allowed"][1]
-            if r.status_code == 422 and r.json().get("type", "").endswith(kind):
+            if r.status_code == 409 and r.json().get("type", "").endswith(kind):
                 self.ledger.refused_requests[kind] += 1
             else:
                 self.ledger.unexpected.append(f"{what}: a wrong delegation got {r.status_code}")

@@ -30,7 +30,9 @@ ENDING_REASONS = ("02", "03", "05", "06", "07", "08", "09", "10", "11", "12", "1
 
 
 class DelegationError(Exception):
-    """The request cannot be carried out; ``status`` is the HTTP status that says why."""
+    """The request cannot be carried out; ``status`` is the HTTP status that says why: 404
+    for a decision or delegation the caller does not hold, 409 when what is asked does not
+    fit what is there (the contract, the decision, the delegation, other delegations)."""
 
     def __init__(
         self, status: int, kind: str, detail: str, findings: list[Finding] | None = None
@@ -67,27 +69,27 @@ class Delegations:
             function = contract.functions.get(new.function_key)
             if function is None:
                 raise DelegationError(
-                    422,
+                    409,
                     "unknown_function",
                     f"{new.function_key} is not a function of contract {contract.key}",
                 )
             if allocation.product_categorie not in (None, function.categorie):
                 raise DelegationError(
-                    422,
+                    409,
                     "function_outside_decision",
                     f"the decision is for category {allocation.product_categorie}; "
                     f"{new.function_key} is category {function.categorie}",
                 )
             if not contract.may_deliver(new.subcontractor, new.function_key):
                 raise DelegationError(
-                    422,
+                    409,
                     "function_not_allowed",
                     f"contract {contract.key} does not let {new.subcontractor} deliver "
                     f"{new.function_key}",
                 )
             if not self.ingest.participants.active(new.subcontractor):
                 raise DelegationError(
-                    422, "unknown_subcontractor", f"{new.subcontractor} is not a participant"
+                    409, "unknown_subcontractor", f"{new.subcontractor} is not a participant"
                 )
             einddatum = new.einddatum or allocation.einddatum
             self._check_period(allocation, contract, new.begindatum, einddatum)
@@ -118,6 +120,7 @@ class Delegations:
     ) -> rr.Delegation:
         """End a delegation earlier than planned (the subcontractor gets a changed 301)."""
         if reden not in ENDING_REASONS or reden not in codelists.REDEN_WIJZIGING:
+            # The API's schema lists the reasons; this guards other callers.
             raise DelegationError(
                 422,
                 "invalid_reason",
@@ -129,11 +132,11 @@ class Delegations:
             d, decision = self._delegation(tx, delegation_id, main_contractor)
             if einddatum < d.begindatum:
                 raise DelegationError(
-                    422, "invalid_period", "the new Einddatum lies before the Begindatum"
+                    409, "invalid_period", "the new Einddatum lies before the Begindatum"
                 )
             if d.einddatum is not None and einddatum >= d.einddatum:
                 raise DelegationError(
-                    422,
+                    409,
                     "not_earlier",
                     f"the delegation already ends {d.einddatum}; to extend it, "
                     "delegate the function again from the next day",
@@ -206,7 +209,7 @@ class Delegations:
             problems.append(f"contract {contract.key} does not run on {begin}")
         if problems:
             raise DelegationError(
-                422, "period_outside_decision", "the period does not fit: " + "; ".join(problems)
+                409, "period_outside_decision", "the period does not fit: " + "; ".join(problems)
             )
 
     @staticmethod
@@ -234,7 +237,7 @@ class Delegations:
         composed = self.router.send_allocations(tx, decision, subcontractor, [change], day)
         if composed.findings:
             raise DelegationError(
-                422,
+                409,
                 "allocation_refused",
                 "the subcontractor's allocation would break the standard's rules",
                 composed.findings,

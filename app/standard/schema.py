@@ -8,6 +8,7 @@ reasons, without echoing personal data.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import sys
@@ -280,12 +281,23 @@ def _spec_for(names: tuple[str, str] | None, mt: MessageType) -> Spec | None:
 def element_specs(message: str) -> dict[tuple[str, str], Spec]:
     """(parent element name, element name) -> spec, for every element of one message.
 
-    A list's container and its items both map to the list's spec.
+    A list's container and its items both map to the list's spec. One (parent, element)
+    pair may occur in several places of a message, required in one and optional in another;
+    its value must be written the same way in each. The first place found (the header
+    comes first) gives the spec.
     """
     found: dict[tuple[str, str], Spec] = {}
 
     def add(key: tuple[str, str], spec: Spec) -> None:
-        if found.setdefault(key, spec) != spec:
+        known = found.setdefault(key, spec)
+        # A retour's header and its classes both hold RetourCodes/RetourCode: required and
+        # not retour-only in the header (of a WMO325), optional and retour-only in the
+        # classes. Where a list occurs does not change how its values are written, which is
+        # all the explanations look at.
+        same_value = dataclasses.replace(
+            known, optional=spec.optional, retour_only=spec.retour_only
+        )
+        if same_value != spec:
             raise ValueError(f"{message}: {key} has two different specs")
 
     def walk(cls: type, element_name: str) -> None:

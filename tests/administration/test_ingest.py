@@ -7,9 +7,12 @@ import logging
 from datetime import date
 
 import pytest
+from lxml import etree
 from sqlalchemy import func, select
 
+from app import retour
 from app.administration import models as db
+from app.findings import Finding
 from app.services import Services
 from tests.administration.helpers import (
     BSN,
@@ -89,6 +92,30 @@ def test_schema_invalid_message_gets_a_problem_not_a_retour(
     assert finding["path"].endswith("/Omvang/Volume")
     [row] = messages(services)
     assert (row.message_type, row.sender_code, row.status) == ("WMO301", "0384", "rejected")
+
+
+@pytest.mark.parametrize("where", ["/Bericht/Header", "/Bericht/Client"])
+def test_schema_invalid_retour_gets_a_problem_with_findings(
+    services: Services, gemeente: Party, aanbieder: Party, where: str
+) -> None:
+    """A WMO302 with a bad return code, in its header or in a class, is refused with its
+    schema findings (explaining them once failed with a server error)."""
+    allocation = toewijzing(ReferentieAanbieder=None)
+    judged = retour.build(allocation, [Finding("TR000", "9326", "/Bericht/Client", "refused")])
+    tree = etree.fromstring(xml(judged))
+    level = where.rsplit("/", 1)[1]
+    [code] = tree.xpath(f"/*/*[local-name()='{level}']/*[local-name()='RetourCodes']/*")
+    code.text = "12345"  # too long, and no WJ001 code
+    r = aanbieder.send(etree.tostring(tree, xml_declaration=True, encoding="UTF-8"))
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    problem = r.json()
+    assert problem["type"] == "urn:iwmo-hub:problem:schema"
+    assert [(f["rule"], f["path"]) for f in problem["findings"]] == [
+        ("XSD", f"{where}/RetourCodes/RetourCode[1]")
+    ]
+    [row] = messages(services)
+    assert (row.message_type, row.status) == ("WMO302", "rejected")
 
 
 def test_message_rule_failure_refuses_the_whole_message(

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, compile_path
 
 from app import retour
 from app.administration import participants
@@ -229,9 +229,10 @@ def offline_app() -> FastAPI:
 
 
 def endpoints(api: FastAPI) -> list[tuple[str, str, BaseRoute]]:
-    """Every (method, path, route) the application serves, HEAD aside, from ``app.routes``.
-    FastAPI 0.16x keeps included routers as such in ``app.routes``; older versions list
-    their routes with the prefix applied."""
+    """Every (method, path, route) the application serves, HEAD aside, from ``app.routes``,
+    the path as the OpenAPI document writes it (``{message_id}``, not the route's
+    ``{message_id:digits}``). FastAPI 0.16x keeps included routers as such in
+    ``app.routes``; older versions list their routes with the prefix applied."""
     try:
         from fastapi.routing import iter_route_contexts
     except ImportError:
@@ -243,7 +244,7 @@ def endpoints(api: FastAPI) -> list[tuple[str, str, BaseRoute]]:
         route = getattr(context, "original_route", context)
         for method in sorted(context.methods or ()):
             if method != "HEAD":
-                found.append((method, context.path, route))
+                found.append((method, compile_path(context.path)[1], route))
     return found
 
 

@@ -206,3 +206,43 @@ def test_every_example_fits_its_schema(document: dict[str, Any]) -> None:
                     )
     assert {where: problems for where, problems in found.items() if problems} == {}
     assert len(found) > 300
+
+
+def test_bounds_are_stated_in_json_schema_terms(document: dict[str, Any]) -> None:
+    """Pydantic writes a bound it cannot put into a schema under its Python name (`ge`,
+    `le`), which no client or validator reads as a bound."""
+    found = []
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("integer", "number"):
+                found.extend(f"{where}.{k}" for k in ("ge", "gt", "le", "lt") if k in node)
+            for key, value in node.items():
+                walk(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{where}[{i}]")
+
+    walk(document, "")
+    assert found == []
+
+
+def test_operations_that_need_a_key_say_so(document: dict[str, Any]) -> None:
+    """The bearer scheme is declared, and named by exactly the operations that need a key:
+    clients (and schemathesis, which sends them again without one) can tell which."""
+    assert document["components"]["securitySchemes"] == {
+        "HTTPBearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The participant's API key",
+        }
+    }
+    wrong = []
+    for method, path, route in endpoints(offline_app()):
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        needs_key = any(d.call is caller for d in _dependants(route))
+        declared = document["paths"][path][method.lower()].get("security")
+        if declared != ([{"HTTPBearer": []}] if needs_key else None):
+            wrong.append((method, path, declared))
+    assert wrong == []

@@ -82,18 +82,27 @@ def test_registration_refusals(operator: Party, gemeente: Party) -> None:
     taken = {"code": GEMEENTE, "role": "municipality", "name": "Again"}
     body = problem(operator.client.post("/v1/participants", json=taken), 409, "conflict")
     assert body["detail"] == f"a participant with code {GEMEENTE} exists"
+    # The CBS list is the service's, not the schema's: a code missing from it is a 409.
     unknown = {"code": "0999", "role": "municipality", "name": "Old"}
     body = problem(
-        operator.client.post("/v1/participants", json=unknown), 422, "invalid_participant"
+        operator.client.post("/v1/participants", json=unknown), 409, "unknown_municipality"
     )
-    assert body["detail"] == "0999 is not a CBS municipality code"
+    assert body["detail"].startswith("0999 is not a CBS municipality code; ")
     allowed = operator.client.post(
         "/v1/participants", json={**unknown, "allow_unknown_municipality": True}
     )
     assert allowed.status_code == 201
+    # The schema states which code each role takes.
     agb = {"code": "1234", "role": "provider", "name": "Short"}
-    body = problem(operator.client.post("/v1/participants", json=agb), 422, "invalid_participant")
-    assert body["detail"] == "a provider is identified by its 8-digit AGB code"
+    body = problem(operator.client.post("/v1/participants", json=agb), 422, "invalid_request")
+    assert [e["loc"][-1] for e in body["errors"]] == ["code"]
+    flagged = {
+        "code": "12345678",
+        "role": "provider",
+        "name": "P",
+        "allow_unknown_municipality": True,
+    }
+    problem(operator.client.post("/v1/participants", json=flagged), 422, "invalid_request")
     boss = {"code": "99000001", "role": "boss", "name": "B"}
     problem(operator.client.post("/v1/participants", json=boss), 422, "invalid_request")
     codes = [p["code"] for p in operator.get("/v1/participants").json()]
@@ -210,14 +219,21 @@ def test_catalogue_refusals(operator: Party, gemeente: Party) -> None:
     ]
     assert body["detail"] == body["errors"][0]
 
+    # What the schema states (a category of WMO020) is a 422; what it cannot (two
+    # functions with one key) a 409, with every problem.
     bad = catalogue()
     bad["version"] = 2
-    bad["functions"][1]["key"] = "f1"
     bad["functions"][2]["categorie"] = "99"
-    body = problem(post("/v1/catalogues", json=bad), 422, "invalid_catalogue")
+    body = problem(post("/v1/catalogues", json=bad), 422, "invalid_request")
+    assert [e["loc"] for e in body["errors"]] == [["body", "functions", 2, "categorie"]]
+    twice = catalogue()
+    twice["version"] = 2
+    twice["functions"][1]["key"] = "f1"
+    twice["functions"][2]["key"] = "f1"
+    body = problem(post("/v1/catalogues", json=twice), 409, "invalid_catalogue")
     assert body["errors"] == [
         "catalogue.functions[1].key: f1 is defined twice",
-        "catalogue.functions[2].categorie: '99' is not a ProductCategorie (WMO020)",
+        "catalogue.functions[2].key: f1 is defined twice",
     ]
     assert body["detail"] == "2 problems; nothing was changed"
     assert [c["version"] for c in operator.get("/v1/catalogues").json()] == [1]
@@ -324,8 +340,9 @@ def test_contract_refusals(app: Any, services: Services, basics: None, operator:
     main = keyed(app, services, MAIN)
     problem(main.client.put("/v1/contracts/c2", json=contract()), 403, "forbidden")
 
+    # A body that names another contract than its path conflicts with it (RFC 9110 PUT).
     body = problem(
-        put("/v1/contracts/c2", json={**contract(), "key": "c3"}), 422, "invalid_contract"
+        put("/v1/contracts/c2", json={**contract(), "key": "c3"}), 409, "invalid_contract"
     )
     assert body["errors"] == ["contract.key: c3 is not the key in the path (c2)"]
 
@@ -334,7 +351,8 @@ def test_contract_refusals(app: Any, services: Services, basics: None, operator:
     bad["subcontractors"][0]["functions"] = ["f1", "f9"]
     bad["main_contractor"] = "99000009"
     bad["tariffs"] = {"f3": 5}
-    body = problem(put("/v1/contracts/c2", json=bad), 422, "invalid_contract")
+    # Rules the schema cannot state: 409 with every problem.
+    body = problem(put("/v1/contracts/c2", json=bad), 409, "invalid_contract")
     assert body["errors"] == [
         "contract.main_contractor: 99000009 is not a registered participant "
         "(nor defined under participants)",
@@ -355,7 +373,9 @@ def test_contract_refusals(app: Any, services: Services, basics: None, operator:
         422,
         "invalid_request",
     )
-    problem(put("/v1/contracts/Not_A_Key", json=contract()), 422, "invalid_contract")
+    problem(put("/v1/contracts/Not_A_Key", json=contract()), 422, "invalid_request")
+    twice = {**contract(), "functions": ["f1", "f1"]}
+    problem(put("/v1/contracts/c2", json=twice), 422, "invalid_request")
     assert operator.get("/v1/contracts").json() == []
 
 

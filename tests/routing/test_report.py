@@ -555,23 +555,28 @@ def test_csv_for_a_municipality_names_it(delivered: dict[str, Party]) -> None:
 
 
 @pytest.mark.parametrize(
-    "params",
+    "params, status",
     [
-        {"from": "2027-04-01", "to": "2027-03-31"},  # to before from
-        {"from": "2027-01-01", "to": "2032-01-02"},  # more than five years
-        {"from": "2027-01-01"},  # no 'to'
-        {"from": "2027-13-01", "to": "2027-12-31"},  # not a date
-        {"from": "2027-01-01", "to": "2027-03-31", "municipality": "307"},
+        # No report for the period: a relation between two parameters no schema states.
+        ({"from": "2027-04-01", "to": "2027-03-31"}, 404),  # to before from
+        ({"from": "2027-01-01", "to": "2032-01-02"}, 404),  # more than five years
+        # Not what the schema states.
+        ({"from": "2027-01-01"}, 422),  # no 'to'
+        ({"from": "2027-13-01", "to": "2027-12-31"}, 422),  # not a date
+        ({"from": "2027-01-01", "to": "2027-03-31", "municipality": "307"}, 422),
     ],
 )
 def test_bad_parameters(
     parties: dict[str, Party],  # noqa: F811
     operator: Party,
     params: Any,
+    status: int,
 ) -> None:
     r = operator.get(REPORT_URL, **params)
-    assert r.status_code == 422, r.text
+    assert r.status_code == status, r.text
     assert r.headers["content-type"] == "application/problem+json"
+    kind = "invalid_period" if status == 404 else "invalid_request"
+    assert r.json()["type"] == f"urn:iwmo-hub:problem:{kind}"
 
 
 def test_the_openapi_description(operator: Party) -> None:

@@ -294,10 +294,12 @@ def test_ending_a_delegation_early(parties: dict[str, Party]) -> None:
     )
     assert changed.Client.ToegewezenProducten[0].RedenWijziging == "09"
     # Only earlier, only with a reason that ends an allocation, only by the main contractor.
+    # (Not earlier than what is there: 409. A reason the schema does not list: 422.)
     later = parties[MAIN].client.patch(url, json={"einddatum": "2027-06-30"})
-    assert later.status_code == 422
+    assert (later.status_code, later.json()["type"]) == (409, "urn:iwmo-hub:problem:not_earlier")
     bad = parties[MAIN].client.patch(url, json={"einddatum": "2027-04-30", "reden_wijziging": "13"})
     assert bad.status_code == 422
+    assert [e["loc"] for e in bad.json()["errors"]] == [["body", "reden_wijziging"]]
     # The subcontractor sees its delegation but may not change it.
     assert parties[SUB].client.patch(url, json={"einddatum": "2027-04-30"}).status_code == 403
     assert parties[GEMEENTE].client.patch(url, json={"einddatum": "2027-04-30"}).status_code == 403
