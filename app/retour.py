@@ -199,7 +199,8 @@ def declaratie_antwoord(
             )
             if codes is None:
                 continue
-            line = copy.deepcopy(prestatie)
+            # A copy of its own for the codes; what it holds is shared, never changed.
+            line = copy.copy(prestatie)
             line.RetourCodes = codes
             lines.append(line)
             refused_total += prestatie.IngediendBedrag.signed

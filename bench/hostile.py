@@ -42,6 +42,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from app.administration import participants  # noqa: E402
 from app.administration.db import Database  # noqa: E402
 from bench.ingest import free_port, wait_ready  # noqa: E402
+from bench.messages import bsns  # noqa: E402
 
 MB = 1024 * 1024
 REFERENCE = Path(os.environ.get("IWMO_REFERENCE_DIR", ROOT.parent / "shared" / "iwmo-3.2"))
@@ -200,8 +201,9 @@ def chunks_of(total: int, piece: bytes) -> Callable[[socket.socket], None]:
 _ids = iter(range(1, 10**11))
 
 
-def valid_301() -> bytes:
+def valid_301(bsn: bytes = b"999900006") -> bytes:
     data = (REFERENCE / "examples" / "WMO301.xml").read_bytes()
+    data = data.replace(b"<wmo301:Bsn>999900006<", b"<wmo301:Bsn>" + bsn + b"<", 1)
     return re.sub(
         rb"<iwmo:Identificatie>[^<]*</iwmo:Identificatie>",
         b"<iwmo:Identificatie>H%011d</iwmo:Identificatie>" % next(_ids),
@@ -235,7 +237,35 @@ def bad_bsns(size: int) -> bytes:
 
 
 def valid_lines(size: int) -> bytes:
-    return _declaration(lambda c: c, size)
+    """Every client its own BSN: schema-valid, each line judged (and refused: no allocation
+    is known), so the WMO325 lists every line."""
+    people = bsns(200_000_000)
+    numbers = iter(range(1_000_000, 900_000_000))
+
+    def own_clients(block: str) -> str:
+        block = re.sub(r"<wmo323:Bsn>\d+<", lambda _: f"<wmo323:Bsn>{next(people)}<", block)
+        return re.sub(
+            r"<wmo323:ToewijzingNummer>\d+<",
+            lambda _: f"<wmo323:ToewijzingNummer>{next(numbers)}<",
+            block,
+        )
+
+    data = _declaration(own_clients, size)
+    signed = {b"D": 1, b"C": -1}
+    total = sum(
+        int(amount) * signed[sign]
+        for amount, sign in re.findall(
+            rb"<iwmo:Bedrag>(\d+)</iwmo:Bedrag>\s*<iwmo:DebetCredit>([DC])<", data
+        )
+    )
+    return re.sub(
+        rb"(<wmo323:TotaalIngediendBedrag>\s*<iwmo:TotaalBedrag>)\d+(</iwmo:TotaalBedrag>\s*"
+        rb"<iwmo:DebetCredit>)[DC]",
+        lambda m: m.group(1) + str(abs(total)).encode() + m.group(2)
+        + (b"C" if total < 0 else b"D"),
+        data,
+        count=1,
+    )
 
 
 def empty_clients(size: int) -> bytes:
@@ -380,10 +410,12 @@ def _forged_retour(port: int, keys: dict[str, str]) -> int:
 
 
 def probe(port: int, key: str, stop: threading.Event, latencies: list[float]) -> None:
-    """A well-behaved municipality posting a valid message every 0.2 s."""
+    """A well-behaved municipality posting a valid message every 0.2 s, about a client the
+    attacks do not name (messages about one client are judged one after the other, so a
+    declaration naming it would make it wait, as it should)."""
     while not stop.is_set():
         started = time.perf_counter()
-        status = post(port, "/v1/berichten", valid_301(), key, timeout=60)
+        status = post(port, "/v1/berichten", valid_301(b"999900031"), key, timeout=60)
         latencies.append(time.perf_counter() - started if status == 200 else float("inf"))
         stop.wait(0.2)
 

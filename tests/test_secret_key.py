@@ -534,3 +534,20 @@ def test_a_row_the_old_key_cannot_decrypt_stops_the_rotation(url: str) -> None:
     finally:
         database.dispose()
     assert snapshot(url) == before
+
+
+def test_large_data_is_compressed_before_it_is_encrypted() -> None:
+    """A large message is stored compressed (XML shrinks about tenfold), a small one as it
+    is; both come back as they went in, and neither decrypts under another purpose."""
+    from app.administration.crypto import BSN, RAW, Vault
+
+    vault = Vault(b"v" * 32)
+    large = b"<wmo323:Prestatie>" * 100_000
+    small = b"<wmo301:Bericht/>"
+    sealed_large, sealed_small = vault.encrypt(large, RAW), vault.encrypt(small, RAW)
+    assert len(sealed_large) < len(large) // 10
+    assert len(sealed_small) == len(small) + 1 + 12 + 16
+    assert vault.decrypt(sealed_large, RAW) == large
+    assert vault.decrypt(bytes(sealed_small), RAW) == small
+    with pytest.raises(ValueError):
+        vault.decrypt(sealed_large, BSN)

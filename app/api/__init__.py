@@ -22,7 +22,7 @@ from app.api import (
 )
 from app.api.bodies import DRAIN_FACTOR, BodyLimit
 from app.api.deps import _KeyCache
-from app.api.limits import InFlight, LargeBodies, Requests
+from app.api.limits import InFlight, LargeBodies, Requests, allocate_large_blocks_apart
 from app.config import Settings
 from app.observability import logs, metrics
 from app.observability.http import RequestLog
@@ -53,6 +53,7 @@ Errors are problem documents (`application/problem+json`, RFC 9457).
 def serve_app() -> FastAPI:
     """The application as ``iwmo serve`` runs it: with the service's own log format."""
     logs.configure()
+    allocate_large_blocks_apart()
     return create_app()
 
 

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import ctypes.util
 import itertools
@@ -22,6 +23,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cache
+from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -29,7 +31,14 @@ from app.config import LARGE_BODY
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LARGE_BODY", "InFlight", "LargeBodies", "Requests", "give_back_memory"]
+__all__ = [
+    "LARGE_BODY",
+    "InFlight",
+    "LargeBodies",
+    "Requests",
+    "allocate_large_blocks_apart",
+    "give_back_memory",
+]
 
 # Probes and scrapes are answered at once; counting them would only hide a stuck request.
 _NOT_COUNTED = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -99,16 +108,36 @@ class LargeBodies:
                 await asyncio.to_thread(give_back_memory)
 
 
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter number in glibc's malloc.h
+
+
+def allocate_large_blocks_apart(threshold: int = LARGE_BODY) -> None:
+    """Have glibc give every allocation of ``threshold`` bytes or more its own mapping, so
+    it goes back to the system the moment it is freed. By default the threshold follows
+    the largest block freed so far, and after one large message the next large ones land
+    in the heap, which never shrinks."""
+    libc = _libc()
+    if libc is not None:
+        with contextlib.suppress(AttributeError):
+            libc.mallopt(_M_MMAP_THRESHOLD, threshold)
+
+
 @cache
-def _trim() -> object | None:
+def _libc() -> Any:
     name = ctypes.util.find_library("c")
     if not name:
         return None
     try:
-        libc = ctypes.CDLL(name)
-        return libc.malloc_trim
-    except (OSError, AttributeError):  # not glibc: nothing to hand back this way
+        return ctypes.CDLL(name)
+    except OSError:
         return None
+
+
+@cache
+def _trim() -> object | None:
+    libc = _libc()
+    # Not glibc: nothing to hand back this way.
+    return getattr(libc, "malloc_trim", None) if libc is not None else None
 
 
 def give_back_memory() -> None:

@@ -326,9 +326,54 @@ def encode(message: Any) -> etree._Element:
 
 
 def to_bytes(message: Any, *, pretty: bool = True) -> bytes:
-    return etree.tostring(
-        encode(message), xml_declaration=True, encoding="UTF-8", pretty_print=pretty
-    )
+    """The message as UTF-8 XML with a declaration, indented two spaces per level (as lxml
+    pretty-prints), or without whitespace between elements.
+
+    Written element by element (``etree.xmlfile``), never as a tree: a WMO325 that lists
+    50,000 refused lines would take several times its size as a tree first."""
+    if not pretty:
+        return etree.tostring(encode(message), xml_declaration=True, encoding="UTF-8")
+    mt = catalogue.of(message)
+    out = io.BytesIO()
+    with etree.xmlfile(out, encoding="UTF-8") as xf:
+        xf.write_declaration()
+        nsmap = {BASIS_PREFIX: BASIS_NAMESPACE, mt.prefix: mt.namespace}
+        with xf.element(f"{{{mt.namespace}}}Bericht", nsmap=nsmap):
+            _write(xf, message, mt, 1)
+            xf.write("\n")
+    out.write(b"\n")
+    return out.getvalue()
+
+
+def _write(xf: Any, obj: Any, mt: MessageType, depth: int) -> None:
+    """Write ``obj``'s elements into the open element of ``xf``, indented at ``depth``.
+    (Unlike ``encode`` it leaves the objects' paths alone: writing changes nothing.)"""
+    cls = type(obj)
+    ns = BASIS_NAMESPACE if elements.namespace_of(cls) == "basis" else mt.namespace
+    pad = "\n" + "  " * depth
+    for spec in elements.specs(cls):
+        if spec.retour_only and not mt.is_retour:
+            continue
+        value = getattr(obj, spec.name)
+        if value is None or (spec.kind == "list" and not value):
+            continue
+        xf.write(pad)
+        with xf.element(f"{{{ns}}}{spec.name}"):
+            if spec.kind == "list":
+                for item in value:
+                    xf.write(pad + "  ")
+                    with xf.element(f"{{{ns}}}{spec.item}"):
+                        if spec.simple is not None:
+                            xf.write(format_value(item))
+                        else:
+                            _write(xf, item, mt, depth + 2)
+                            xf.write(pad + "  ")
+                xf.write(pad)
+            elif spec.kind == "value":
+                xf.write(format_value(value))
+            else:
+                _write(xf, value, mt, depth + 1)
+                xf.write(pad)
 
 
 def locate(message: Any) -> Any:
