@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from app.rules.registry import Index, Violation, at, rule
+from app.rules.registry import Index, Violation, at, collapsed, rule
 from app.standard import messages as m
 
 # Products that carry a requested or allocated volume or budget, per message.
@@ -32,7 +32,7 @@ def _einddatum_name(product: Any) -> str:
 def cd005(msg: Any, ix: Index) -> Iterator[Violation]:
     for adres in ix.all(m.Adres):
         if adres.Postcode is not None and adres.LandCode is None:
-            yield at(adres), "LandCode is required when Postcode is filled"
+            yield at(adres, "Postcode"), "LandCode is required when Postcode is filled"
         elif adres.Postcode is None and adres.LandCode is not None:
             yield at(adres, "LandCode"), "LandCode must be empty when Postcode is empty"
 
@@ -46,7 +46,7 @@ def cd005(msg: Any, ix: Index) -> Iterator[Violation]:
 def cd007(msg: Any, ix: Index) -> Iterator[Violation]:
     for c in ix.all(m.Communicatie):
         if c.Vorm == "1" and c.Taal is None:
-            yield at(c), "Taal is required when Vorm is 1 (language interpreter)"
+            yield at(c, "Vorm"), "Taal is required when Vorm is 1 (language interpreter)"
         elif c.Vorm != "1" and c.Taal is not None:
             yield at(c, "Taal"), f"Taal must be empty when Vorm is {c.Vorm}"
 
@@ -68,7 +68,7 @@ def cd009(msg: Any, ix: Index) -> Iterator[Violation]:
 def cd025(msg: Any, ix: Index) -> Iterator[Violation]:
     for adres in ix.all(m.Adres):
         if adres.LandCode == "NL" and adres.Huis is None:
-            yield at(adres), "Huis is required for an address in the Netherlands"
+            yield at(adres, "LandCode"), "Huis is required for an address in the Netherlands"
 
 
 @rule(
@@ -83,8 +83,10 @@ def cd034(msg: Any, ix: Index) -> Iterator[Violation]:
         if contact.Soort in ("01", "03") and (
             contact.Adres is None or contact.Adres.Postcode is None
         ):
-            where = at(contact.Adres) if contact.Adres is not None else at(contact)
-            yield where, f"Postcode is required for an address of Soort {contact.Soort}"
+            yield (
+                at(contact, "Soort"),
+                f"Postcode is required for an address of Soort {contact.Soort}",
+            )
 
 
 @rule(
@@ -96,7 +98,7 @@ def cd034(msg: Any, ix: Index) -> Iterator[Violation]:
 def cd041(msg: Any, ix: Index) -> Iterator[Violation]:
     for p in ix.all(*_ALLOCATED):
         if p.Product is not None and p.Product.Code is not None and p.Omvang is None:
-            yield at(p), "Omvang is required when the product has a Code"
+            yield at(p.Product, "Code"), "Omvang is required when the product has a Code"
 
 
 @rule(
@@ -108,7 +110,10 @@ def cd041(msg: Any, ix: Index) -> Iterator[Violation]:
 def cd043(msg: Any, ix: Index) -> Iterator[Violation]:
     for p in ix.all(m.AangevraagdProduct):
         if p.BeschikkingNummer is not None and p.BeschikkingIngangsdatum is None:
-            yield at(p), "BeschikkingIngangsdatum is required when BeschikkingNummer is filled"
+            yield (
+                at(p, "BeschikkingNummer"),
+                "BeschikkingIngangsdatum is required when BeschikkingNummer is filled",
+            )
         elif p.BeschikkingNummer is None and p.BeschikkingIngangsdatum is not None:
             yield (
                 at(p, "BeschikkingIngangsdatum"),
@@ -121,20 +126,24 @@ def cd043(msg: Any, ix: Index) -> Iterator[Violation]:
     ["WMO323", "WMO325"],
     "0001",
     "VorigReferentieNummer is filled exactly on credit performances",
+    decision="A VorigReferentieNummer of spaces only counts as empty.",
 )
 def cd060(msg: Any, ix: Index) -> Iterator[Violation]:
     for p in ix.all(m.Prestatie):
         credit = p.IngediendBedrag.DebetCredit == "C"
-        vorige = p.ProductReferentie.VorigReferentieNummer
-        if credit and vorige is None:
-            yield (
-                at(p, "ProductReferentie"),
-                ("VorigReferentieNummer is required on a credit performance"),
+        ref = p.ProductReferentie
+        filled = bool(collapsed(ref.VorigReferentieNummer))
+        if credit and not filled:
+            where = (
+                at(ref, "VorigReferentieNummer")
+                if ref.VorigReferentieNummer is not None
+                else at(p.IngediendBedrag, "DebetCredit")
             )
-        elif not credit and vorige is not None:
+            yield where, "VorigReferentieNummer is required on a credit performance"
+        elif not credit and filled:
             yield (
-                at(p, "ProductReferentie", "VorigReferentieNummer"),
-                ("VorigReferentieNummer must be empty on a debit performance"),
+                at(ref, "VorigReferentieNummer"),
+                "VorigReferentieNummer must be empty on a debit performance",
             )
 
 
@@ -159,7 +168,10 @@ def cd066(msg: Any, ix: Index) -> Iterator[Violation]:
 def cd067(msg: Any, ix: Index) -> Iterator[Violation]:
     for v in ix.all(m.Verwijzer):
         if v.Type in _REFERRERS_WITH_CODE and v.ZorgverlenerCode is None and v.Naam is None:
-            yield at(v), f"Naam is required for referrer type {v.Type} without ZorgverlenerCode"
+            yield (
+                at(v, "Type"),
+                f"Naam is required for referrer type {v.Type} without ZorgverlenerCode",
+            )
 
 
 @rule("CD068", ["WMO315"], "0001", "ZorgverlenerCode is empty for referrers other than type 02-05")
@@ -181,7 +193,7 @@ def cd068(msg: Any, ix: Index) -> Iterator[Violation]:
 def cd075(msg: Any, ix: Index) -> Iterator[Violation]:
     for p in ix.all(*_WITH_VOLUME):
         if p.Budget is not None and _einddatum(p) is None:
-            yield at(p), f"{_einddatum_name(p)} is required when Budget is filled"
+            yield at(p, "Budget"), f"{_einddatum_name(p)} is required when Budget is filled"
 
 
 @rule(
@@ -193,7 +205,10 @@ def cd075(msg: Any, ix: Index) -> Iterator[Violation]:
 def cd076(msg: Any, ix: Index) -> Iterator[Violation]:
     for p in ix.all(*_WITH_VOLUME):
         if p.Omvang is not None and p.Omvang.Frequentie == "2" and _einddatum(p) is None:
-            yield at(p), f"{_einddatum_name(p)} is required when Frequentie is 2 (per week)"
+            yield (
+                at(p.Omvang, "Frequentie"),
+                f"{_einddatum_name(p)} is required when Frequentie is 2 (per week)",
+            )
 
 
 @rule("CD077", ["WMO301", "WMO315", "WMO317"], "0001", "Omvang is empty when Budget is filled")
@@ -262,7 +277,10 @@ def cd096(msg: Any, ix: Index) -> Iterator[Violation]:
 def cd085(msg: Any, ix: Index) -> Iterator[Violation]:
     for a in ix.all(m.Antwoord):
         if a.VerzoekAntwoord == "1" and a.RedenAfwijzingVerzoek is None:
-            yield at(a), "RedenAfwijzingVerzoek is required when the request is rejected"
+            yield (
+                at(a, "VerzoekAntwoord"),
+                "RedenAfwijzingVerzoek is required when the request is rejected",
+            )
 
 
 @rule(
@@ -284,6 +302,6 @@ def cd086(msg: Any, ix: Index) -> Iterator[Violation]:
 def cd087(msg: Any, ix: Index) -> Iterator[Violation]:
     for p in ix.all(m.Prestatie):
         if p.Eenheid != "83" and p.ProductTarief is None:
-            yield at(p), f"ProductTarief is required for Eenheid {p.Eenheid}"
+            yield at(p, "Eenheid"), f"ProductTarief is required for Eenheid {p.Eenheid}"
         elif p.Eenheid == "83" and p.ProductTarief is not None:
             yield at(p, "ProductTarief"), "ProductTarief must be empty for Eenheid 83 (euros)"

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from app.rules.registry import Index, Violation, at, rule
@@ -13,7 +12,7 @@ from app.standard import messages as m
 
 _FIRST_DECLARATION_DAY = date(2021, 1, 1)
 _CUT_OFF = date(2020, 12, 31)
-_DUTCH_POSTCODE = re.compile(r"[1-9][0-9]{3}[A-Z]{2}")
+_DUTCH_POSTCODE = re.compile(r"[1-9][0-9]{3}[A-Za-z]{2}")
 _CLIENTS = (
     m.ToewijzingClient,
     m.StartClient,
@@ -77,47 +76,37 @@ def cs003(msg: Any, ix: Index) -> Iterator[Violation]:
             )
     for c in ix.all(m.Contact):
         period = c.Periode
-        if (
-            period is not None
-            and period.Begindatum is not None
-            and period.Einddatum is not None
-            and period.Einddatum < period.Begindatum
-        ):
+        if period is None or period.Einddatum is None:
+            continue
+        if period.Begindatum is None:
+            yield at(period, "Einddatum"), "an address period with an Einddatum needs a Begindatum"
+        elif period.Einddatum < period.Begindatum:
             yield (
                 at(period, "Einddatum"),
                 "Einddatum of the address period is before its Begindatum",
             )
 
 
-@rule("CS050", ["WMO301"], "0001", "NaamGebruik is 1-4 with a Partnernaam, otherwise 1 or 6")
+@rule(
+    "CS050",
+    ["WMO301"],
+    "0001",
+    "NaamGebruik is 1-4 with a Partnernaam, otherwise 1",
+    decision="As the published validation reads it: without a Partnernaam only 1 (own "
+    "name) is accepted, for the client and for relations alike; the rule text's 6 (not a "
+    "natural person) is refused, which also covers CS318 (the client is never 6).",
+)
 def cs050(msg: Any, ix: Index) -> Iterator[Violation]:
     for naam in ix.all(m.VolledigeNaam):
         if naam.Partnernaam is not None and naam.NaamGebruik not in ("1", "2", "3", "4"):
             yield (
                 at(naam, "NaamGebruik"),
-                (f"NaamGebruik {naam.NaamGebruik} is not allowed with a Partnernaam (use 1-4)"),
+                f"NaamGebruik {naam.NaamGebruik} is not allowed with a Partnernaam (use 1-4)",
             )
-        elif naam.Partnernaam is None and naam.NaamGebruik not in ("1", "6"):
+        elif naam.Partnernaam is None and naam.NaamGebruik != "1":
             yield (
                 at(naam, "NaamGebruik"),
-                (f"NaamGebruik {naam.NaamGebruik} needs a Partnernaam (without one use 1 or 6)"),
-            )
-
-
-@rule(
-    "CS318",
-    ["WMO301"],
-    "0001",
-    "the client's NaamGebruik is not 6 (not a natural person)",
-    decision="Stated in the published condition table for WMO301 Client/Naam with return "
-    "code 0001, though not in the issue's list of 58; the client is always a person.",
-)
-def cs318(msg: Any, ix: Index) -> Iterator[Violation]:
-    for client in ix.all(m.ToewijzingClient):
-        if client.Naam.NaamGebruik == "6":
-            yield (
-                at(client.Naam, "NaamGebruik"),
-                ("NaamGebruik 6 (not a natural person) is not allowed for the client"),
+                f"NaamGebruik {naam.NaamGebruik} needs a Partnernaam (without one use 1)",
             )
 
 
@@ -140,16 +129,17 @@ def cs058(msg: Any, ix: Index) -> Iterator[Violation]:
     ["WMO301"],
     "0001",
     "a Dutch address (LandCode NL) has a Dutch postcode",
-    decision="A Dutch postcode is four digits, the first not 0, then two capital letters, "
-    "without a space (1234AB), as the BRP writes it.",
+    decision="A Dutch postcode is four digits, the first not 0, then two letters, without a "
+    "space (1234AB; lower case accepted, as the published validation does); LandCode NL "
+    "without a Postcode has none.",
 )
 def cs089(msg: Any, ix: Index) -> Iterator[Violation]:
     for adres in ix.all(m.Adres):
-        if (
-            adres.LandCode == "NL"
-            and adres.Postcode is not None
-            and not _DUTCH_POSTCODE.fullmatch(adres.Postcode)
-        ):
+        if adres.LandCode != "NL":
+            continue
+        if adres.Postcode is None:
+            yield at(adres, "LandCode"), "an address in the Netherlands needs a Postcode"
+        elif not _DUTCH_POSTCODE.fullmatch(adres.Postcode):
             yield at(adres, "Postcode"), "Postcode is not a Dutch postcode (1234AB) for LandCode NL"
 
 
@@ -158,16 +148,14 @@ def cs089(msg: Any, ix: Index) -> Iterator[Violation]:
     ["WMO323"],
     "0001",
     "declaration and product periods start in 2021 or later",
-    decision="Both dates of DeclaratiePeriode and ProductPeriode are checked.",
+    decision="The Begindatum of DeclaratiePeriode and of each ProductPeriode; an end date "
+    "before 2021 comes with a start before it, or TR137 refuses the period.",
 )
 def cs100(msg: Any, ix: Index) -> Iterator[Violation]:
-    d = msg.Declaratie
-    periods = [d.DeclaratiePeriode, *(p.ProductPeriode for p in ix.all(m.Prestatie))]
+    periods = [msg.Declaratie.DeclaratiePeriode, *(p.ProductPeriode for p in ix.all(m.Prestatie))]
     for period in periods:
-        for name in ("Begindatum", "Einddatum"):
-            value = getattr(period, name)
-            if value < _FIRST_DECLARATION_DAY:
-                yield at(period, name), f"{name} {value} is before 2021-01-01"
+        if period.Begindatum < _FIRST_DECLARATION_DAY:
+            yield at(period, "Begindatum"), f"Begindatum {period.Begindatum} is before 2021-01-01"
 
 
 @rule(
@@ -202,13 +190,15 @@ def cs325(msg: Any, ix: Index) -> Iterator[Violation]:
     ["WMO301"],
     "0001",
     "RedenWijziging 13 (deleted) only when Einddatum equals Ingangsdatum",
+    decision="Judged when the allocation has an Einddatum, as the published validation "
+    "does: without one there is no end to compare.",
 )
 def cs335(msg: Any, ix: Index) -> Iterator[Violation]:
     for p in ix.all(m.ToegewezenProduct):
-        if p.RedenWijziging == "13" and p.Einddatum != p.Ingangsdatum:
+        if p.RedenWijziging == "13" and p.Einddatum is not None and p.Einddatum != p.Ingangsdatum:
             yield (
-                at(p, "RedenWijziging"),
-                ("RedenWijziging 13 (deleted) requires Einddatum equal to Ingangsdatum"),
+                at(p, "Einddatum"),
+                "RedenWijziging 13 (deleted) requires Einddatum equal to Ingangsdatum",
             )
 
 
@@ -271,15 +261,33 @@ def cs339(msg: Any, ix: Index) -> Iterator[Violation]:
     for p in ix.all(m.Prestatie):
         if p.Eenheid == "83" and p.IngediendBedrag.Bedrag != p.GeleverdVolume:
             yield (
-                at(p, "IngediendBedrag"),
-                ("with Eenheid 83 (euros) IngediendBedrag must equal GeleverdVolume"),
+                at(p.IngediendBedrag, "Bedrag"),
+                "with Eenheid 83 (euros) IngediendBedrag must equal GeleverdVolume",
             )
 
 
-@rule("CS340", ["WMO323"], "0001", "the declaration period is exactly one calendar month")
+@rule(
+    "CS340",
+    ["WMO323"],
+    "0001",
+    "the declaration period is exactly one calendar month",
+    decision="Two checks, as the published validation makes them: the Begindatum is a 1st, "
+    "and the day after the Einddatum is one month after the Begindatum (a day past the "
+    "month's end carried into the next month).",
+)
 def cs340(msg: Any, ix: Index) -> Iterator[Violation]:
     period = msg.Declaratie.DeclaratiePeriode
     begin, end = period.Begindatum, period.Einddatum
-    last = calendar.monthrange(begin.year, begin.month)[1]
-    if begin.day != 1 or end != begin.replace(day=last):
-        yield at(period), "DeclaratiePeriode must be exactly one whole calendar month"
+    if begin.day != 1:
+        yield at(period, "Begindatum"), "DeclaratiePeriode must begin on the 1st of a month"
+    if end + timedelta(days=1) != month_later(begin):
+        yield (
+            at(period, "Einddatum"),
+            "DeclaratiePeriode must end on the last day of the month it begins in",
+        )
+
+
+def month_later(day: date) -> date:
+    """The same day a month later; days past that month's end run on into the next."""
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return date(year, month, 1) + timedelta(days=day.day - 1)

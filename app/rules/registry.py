@@ -3,6 +3,7 @@ plus one small pure function, registered with its code like a linter's rule."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -119,6 +120,15 @@ def at(obj: Any, *children: str) -> str:
 
 def dagtekening(message: Any) -> Any:
     return message.Header.BerichtIdentificatie.Dagtekening
+
+
+_XML_SPACE = re.compile(r"[ \t\r\n]+")
+
+
+def collapsed(text: str | None) -> str:
+    """A value as the published validation compares it (XPath normalize-space): runs of
+    XML whitespace made one space, both ends trimmed; nothing at all for an absent value."""
+    return _XML_SPACE.sub(" ", text).strip(" ") if text else ""
 
 
 def iter_pairs(items: list[Any]) -> Iterator[tuple[int, Any, Any]]:
