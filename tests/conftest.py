@@ -113,3 +113,19 @@ def services(settings: Settings) -> Iterator[Services]:
     yield svc
     svc.close()
     wipe(settings.database_url)
+
+
+# --- reporting -------------------------------------------------------------------------------
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """Print how often each rule fired in the comparison with the published validation."""
+    from tests.differential import SUMMARY
+
+    lines = config.stash.get(SUMMARY, [])
+    if lines:
+        terminalreporter.write_sep("-", "rules compared with the published validation")
+        for line in lines:
+            terminalreporter.write_line(line)
