@@ -262,18 +262,22 @@ def _rules(args: argparse.Namespace) -> int:
                         "level": r.level,
                         "summary": r.summary,
                         "decision": r.decision or None,
+                        "covers": r.covers,
                     },
                     ensure_ascii=False,
                 )
             )
     elif args.markdown:
-        print("| rule | scope | messages | return code | what it checks |")
-        print("|---|---|---|---|---|")
+        print("| rule | scope | messages | return code | what it checks | elements it reads |")
+        print("|---|---|---|---|---|---|")
         for r in rules:
             messages = ", ".join(m[3:] for m in r.messages)
             note = f" *Reading:* {r.decision}" if r.decision else ""
             code = r.return_code or "—"
-            print(f"| {r.code} | {r.scope} | {messages} | {code} | {r.summary}.{note} |")
+            print(
+                f"| {r.code} | {r.scope} | {messages} | {code} | {r.summary}.{note} "
+                f"| {r.covers} |"
+            )
     else:
         for r in rules:
             print(

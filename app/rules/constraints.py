@@ -36,6 +36,7 @@ def elfproef(bsn: str) -> bool:
     ["WMO301", "WMO305", "WMO307", "WMO315", "WMO317", "WMO323", "WMO325"],
     "0001",
     "the BSN passes the eleven test",
+    covers="every Bsn (Client)",
 )
 def cs002(msg: Any, ix: Index) -> Iterator[Violation]:
     for client in ix.all(*_CLIENTS):
@@ -48,6 +49,11 @@ def cs002(msg: Any, ix: Index) -> Iterator[Violation]:
     ["WMO301", "WMO315", "WMO317"],
     "0001",
     "an end date is on or after the start of its period",
+    covers=(
+        "Einddatum against Ingangsdatum (ToegewezenProduct), against GewensteIngangsdatum "
+        "(TeWijzigenProduct, NieuwProduct); ToewijzingEinddatum against ToewijzingIngangsdatum "
+        "(AangevraagdProduct); Contact/Periode Einddatum against Begindatum"
+    ),
 )
 def cs003(msg: Any, ix: Index) -> Iterator[Violation]:
     for p in ix.all(m.ToegewezenProduct):
@@ -95,6 +101,7 @@ def cs003(msg: Any, ix: Index) -> Iterator[Violation]:
     decision="As the published validation reads it: without a Partnernaam only 1 (own "
     "name) is accepted, for the client and for relations alike; the rule text's 6 (not a "
     "natural person) is refused, which also covers CS318 (the client is never 6).",
+    covers="Naam/NaamGebruik, Naam/Partnernaam (client and relations)",
 )
 def cs050(msg: Any, ix: Index) -> Iterator[Violation]:
     for naam in ix.all(m.VolledigeNaam):
@@ -110,7 +117,13 @@ def cs050(msg: Any, ix: Index) -> Iterator[Violation]:
             )
 
 
-@rule("CS058", ["WMO305", "WMO307"], "0001", "StatusAanlevering is 1 (first) or 3 (delete)")
+@rule(
+    "CS058",
+    ["WMO305", "WMO307"],
+    "0001",
+    "StatusAanlevering is 1 (first) or 3 (delete)",
+    covers="StartProduct/StatusAanlevering, StopProduct/StatusAanlevering",
+)
 def cs058(msg: Any, ix: Index) -> Iterator[Violation]:
     for p in ix.all(m.StartProduct, m.StopProduct):
         if p.StatusAanlevering not in ("1", "3"):
@@ -132,6 +145,7 @@ def cs058(msg: Any, ix: Index) -> Iterator[Violation]:
     decision="A Dutch postcode is four digits, the first not 0, then two letters, without a "
     "space (1234AB; lower case accepted, as the published validation does); LandCode NL "
     "without a Postcode has none.",
+    covers="Adres/LandCode, Adres/Postcode",
 )
 def cs089(msg: Any, ix: Index) -> Iterator[Violation]:
     for adres in ix.all(m.Adres):
@@ -150,6 +164,7 @@ def cs089(msg: Any, ix: Index) -> Iterator[Violation]:
     "declaration and product periods start in 2021 or later",
     decision="The Begindatum of DeclaratiePeriode and of each ProductPeriode; an end date "
     "before 2021 comes with a start before it, or TR137 refuses the period.",
+    covers="DeclaratiePeriode/Begindatum, ProductPeriode/Begindatum",
 )
 def cs100(msg: Any, ix: Index) -> Iterator[Violation]:
     periods = [msg.Declaratie.DeclaratiePeriode, *(p.ProductPeriode for p in ix.all(m.Prestatie))]
@@ -165,6 +180,7 @@ def cs100(msg: Any, ix: Index) -> Iterator[Violation]:
     "a birth date agrees with its DatumGebruik",
     decision="DatumGebruik 1 (day unknown) needs day 01; 2 (day and month unknown) needs "
     "01-01; 3 (date unknown) needs 1900-01-01.",
+    covers="Geboortedatum/Datum, Geboortedatum/DatumGebruik (client and relations)",
 )
 def cs139(msg: Any, ix: Index) -> Iterator[Violation]:
     for g in ix.all(m.Geboortedatum):
@@ -177,7 +193,16 @@ def cs139(msg: Any, ix: Index) -> Iterator[Violation]:
             yield at(g, "Datum"), f"Datum does not agree with DatumGebruik {use}"
 
 
-@rule("CS325", ["WMO323", "WMO325"], "0001", "an amount of 0 is written as debit (D)")
+@rule(
+    "CS325",
+    ["WMO323", "WMO325"],
+    "0001",
+    "an amount of 0 is written as debit (D)",
+    covers=(
+        "TotaalBedrag or Bedrag with DebetCredit of TotaalIngediendBedrag, IngediendBedrag, "
+        "TotaalToegekendBedrag"
+    ),
+)
 def cs325(msg: Any, ix: Index) -> Iterator[Violation]:
     for amount in ix.all(m.BedragMetDC, m.TotaalBedragMetDC):
         value = amount.Bedrag if isinstance(amount, m.BedragMetDC) else amount.TotaalBedrag
@@ -192,6 +217,7 @@ def cs325(msg: Any, ix: Index) -> Iterator[Violation]:
     "RedenWijziging 13 (deleted) only when Einddatum equals Ingangsdatum",
     decision="Judged when the allocation has an Einddatum, as the published validation "
     "does: without one there is no end to compare.",
+    covers="ToegewezenProduct/RedenWijziging, Ingangsdatum, Einddatum",
 )
 def cs335(msg: Any, ix: Index) -> Iterator[Violation]:
     for p in ix.all(m.ToegewezenProduct):
@@ -202,14 +228,26 @@ def cs335(msg: Any, ix: Index) -> Iterator[Violation]:
             )
 
 
-@rule("CS336", ["WMO301"], "0001", "RedenWijziging 01 (withdrawn code) is not used")
+@rule(
+    "CS336",
+    ["WMO301"],
+    "0001",
+    "RedenWijziging 01 (withdrawn code) is not used",
+    covers="ToegewezenProduct/RedenWijziging",
+)
 def cs336(msg: Any, ix: Index) -> Iterator[Violation]:
     for p in ix.all(m.ToegewezenProduct):
         if p.RedenWijziging == "01":
             yield at(p, "RedenWijziging"), "RedenWijziging 01 may no longer be used"
 
 
-@rule("CS337", ["WMO323"], "0001", "a product period lies within one calendar month")
+@rule(
+    "CS337",
+    ["WMO323"],
+    "0001",
+    "a product period lies within one calendar month",
+    covers="Prestatie/ProductPeriode/Begindatum, Einddatum",
+)
 def cs337(msg: Any, ix: Index) -> Iterator[Violation]:
     for p in ix.all(m.Prestatie):
         begin, end = p.ProductPeriode.Begindatum, p.ProductPeriode.Einddatum
@@ -239,6 +277,10 @@ def _frequency_for_unit(p: Any, end: date | None) -> Iterator[Violation]:
     ["WMO301", "WMO317"],
     "0001",
     "Eenheid 14, 16, 83 or 84 after 2020 goes with Frequentie 2, 4 or 6",
+    covers=(
+        "Omvang/Eenheid, Omvang/Frequentie and Einddatum of ToegewezenProduct, TeWijzigenProduct, "
+        "NieuwProduct"
+    ),
 )
 def cs338(msg: Any, ix: Index) -> Iterator[Violation]:
     for p in ix.all(m.ToegewezenProduct, m.NieuwProduct, m.TeWijzigenProduct):
@@ -250,13 +292,20 @@ def cs338(msg: Any, ix: Index) -> Iterator[Violation]:
     ["WMO315"],
     "0001",
     "Eenheid 14, 16, 83 or 84 after 2020 goes with Frequentie 2, 4 or 6 (request)",
+    covers="AangevraagdProduct/Omvang/Eenheid, Omvang/Frequentie, ToewijzingEinddatum",
 )
 def cs343(msg: Any, ix: Index) -> Iterator[Violation]:
     for p in ix.all(m.AangevraagdProduct):
         yield from _frequency_for_unit(p, p.ToewijzingEinddatum)
 
 
-@rule("CS339", ["WMO323"], "0001", "with Eenheid 83 (euros) the amount equals the volume")
+@rule(
+    "CS339",
+    ["WMO323"],
+    "0001",
+    "with Eenheid 83 (euros) the amount equals the volume",
+    covers="Prestatie/Eenheid, Prestatie/GeleverdVolume, Prestatie/IngediendBedrag/Bedrag",
+)
 def cs339(msg: Any, ix: Index) -> Iterator[Violation]:
     for p in ix.all(m.Prestatie):
         if p.Eenheid == "83" and p.IngediendBedrag.Bedrag != p.GeleverdVolume:
@@ -274,6 +323,7 @@ def cs339(msg: Any, ix: Index) -> Iterator[Violation]:
     decision="Two checks, as the published validation makes them: the Begindatum is a 1st, "
     "and the day after the Einddatum is one month after the Begindatum (a day past the "
     "month's end carried into the next month).",
+    covers="DeclaratiePeriode/Begindatum, DeclaratiePeriode/Einddatum",
 )
 def cs340(msg: Any, ix: Index) -> Iterator[Violation]:
     period = msg.Declaratie.DeclaratiePeriode

@@ -74,6 +74,7 @@ class Rule:
     decision: str = ""  # how we read the rule where its text leaves room
     scope: str = "message"
     level: str = "message"
+    covers: str = ""  # the elements it reads, as the published validation names them
 
     @property
     def kind(self) -> str:
@@ -92,6 +93,7 @@ def rule(
     *,
     scope: str = "message",
     level: str = "message",
+    covers: str,
 ) -> Callable[[Check], Check]:
     """Register a rule function under its code."""
     names = tuple(messages)
@@ -103,7 +105,9 @@ def rule(
     def register(check: Check) -> Check:
         if code in REGISTRY:
             raise ValueError(f"rule {code} registered twice")
-        REGISTRY[code] = Rule(code, names, return_code, summary, check, decision, scope, level)
+        REGISTRY[code] = Rule(
+            code, names, return_code, summary, check, decision, scope, level, covers
+        )
         return check
 
     return register

@@ -28,6 +28,7 @@ def years_before(day: date, years: int) -> date:
     decision="Applies to every Geboortedatum in the message, the client's and the relations'. "
     "Unknown is DatumGebruik 3 with Datum 1900-01-01. The date 120 years on is compared "
     "as year, month and day, so a 29 February that year lacks still counts.",
+    covers="Geboortedatum/Datum, Geboortedatum/DatumGebruik (client and relations); Dagtekening",
 )
 def tr002(msg: Any, ix: Index) -> Iterator[Violation]:
     day = dagtekening(msg)
@@ -44,6 +45,7 @@ def tr002(msg: Any, ix: Index) -> Iterator[Violation]:
     "0001",
     "a Contact has a Telefoon, or an Adres with Huis and Postcode",
     decision="Applies to the client's contacts and to each relation's contact.",
+    covers="Contact/Telefoon, Contact/Adres/Huis, Contact/Adres/Postcode (client and relations)",
 )
 def tr006(msg: Any, ix: Index) -> Iterator[Violation]:
     for c in ix.all(m.Contact):
@@ -52,7 +54,13 @@ def tr006(msg: Any, ix: Index) -> Iterator[Violation]:
             yield at(c), "Contact needs a Telefoon, or an Adres with Huis and Postcode"
 
 
-@rule("TR018", ["WMO307"], "0001", "a stop's Einddatum is on or after its Begindatum")
+@rule(
+    "TR018",
+    ["WMO307"],
+    "0001",
+    "a stop's Einddatum is on or after its Begindatum",
+    covers="StopProduct/Einddatum, StopProduct/Begindatum",
+)
 def tr018(msg: Any, ix: Index) -> Iterator[Violation]:
     for p in ix.all(m.StopProduct):
         if p.Einddatum < p.Begindatum:
@@ -66,6 +74,7 @@ def tr018(msg: Any, ix: Index) -> Iterator[Violation]:
     "the client has an address of Soort 01 (BRP), 02 (correspondence) or 03 (residence)",
     decision="As the published validation reads it: a Contact of Soort 01, 02 or 03 is "
     "enough, whether it holds an Adres or only a telephone number.",
+    covers="Client/Contactgegevens/Contact/Soort",
 )
 def tr061(msg: Any, ix: Index) -> Iterator[Violation]:
     client = msg.Client
@@ -121,6 +130,11 @@ def _product(product: m.Product | None) -> tuple[str | None, str | None]:
     "product, Product+GewensteIngangsdatum for a new product, and "
     "ReferentieNummer+VorigReferentieNummer for a performance. The client's contacts "
     "are keyed by Soort. Lines with one key are reported once, at the last of them.",
+    covers=(
+        "the lines of Client, Relatie, Contact, ToegewezenProduct, StartProduct, StopProduct, "
+        "AangevraagdProduct, OngewijzigdProduct, TeWijzigenProduct, NieuwProduct, Prestatie by "
+        "their keys"
+    ),
 )
 def tr101(msg: Any, ix: Index) -> Iterator[Violation]:
     for cls, key in _KEYS.items():
@@ -160,6 +174,11 @@ def _not_after(msg: Any, obj: Any, name: str) -> Iterator[Violation]:
     "relations in a 301), Toewijzingsdatum (301), a start's Begindatum (305), a stop's "
     "Einddatum (307), the Begindatum of DeclaratiePeriode (323) and of each ProductPeriode "
     "(323, 325). DeclaratieDagtekening is not among them.",
+    covers=(
+        "Geboortedatum/Datum (client; relations in 301), ToegewezenProduct/Toewijzingsdatum (301),"
+        " StartProduct/Begindatum (305), StopProduct/Einddatum (307), DeclaratiePeriode/Begindatum"
+        " (323), ProductPeriode/Begindatum (323, 325); Dagtekening"
+    ),
 )
 def tr134(msg: Any, ix: Index) -> Iterator[Violation]:
     for g in ix.all(m.Geboortedatum):
@@ -183,6 +202,9 @@ def tr134(msg: Any, ix: Index) -> Iterator[Violation]:
     "a period ends on or after its start and not after the Dagtekening",
     decision="Applies to each ProductPeriode and to the DeclaratiePeriode: care is declared "
     "once delivered. Both conditions are checked, each on its own.",
+    covers=(
+        "DeclaratiePeriode (323) and ProductPeriode (323, 325): Begindatum, Einddatum; Dagtekening"
+    ),
 )
 def tr137(msg: Any, ix: Index) -> Iterator[Violation]:
     periods = [p.ProductPeriode for p in ix.all(m.Prestatie)]
@@ -244,6 +266,7 @@ _OVERLAP_DECISION = (
     "an allocated product occurs more than once only in periods that do not overlap",
     decision=_OVERLAP_DECISION + " Deleted allocations (Einddatum equal to Ingangsdatum with "
     "RedenWijziging 13 or 01) do not count.",
+    covers="ToegewezenProduct/Product, Ingangsdatum, Einddatum, RedenWijziging",
 )
 def tr302(msg: Any, ix: Index) -> Iterator[Violation]:
     current = [
@@ -262,6 +285,7 @@ def tr302(msg: Any, ix: Index) -> Iterator[Violation]:
     "0001",
     "a requested product occurs more than once only in periods that do not overlap",
     decision=_OVERLAP_DECISION,
+    covers="AangevraagdProduct/Product, ToewijzingIngangsdatum, ToewijzingEinddatum",
 )
 def tr386(msg: Any, ix: Index) -> Iterator[Violation]:
     return _overlapping(
@@ -278,6 +302,7 @@ def tr386(msg: Any, ix: Index) -> Iterator[Violation]:
     "0001",
     "a new product occurs more than once only in periods that do not overlap",
     decision=_OVERLAP_DECISION,
+    covers="NieuwProduct/Product, GewensteIngangsdatum, Einddatum",
 )
 def tr410(msg: Any, ix: Index) -> Iterator[Violation]:
     return _overlapping(
@@ -295,6 +320,7 @@ def tr410(msg: Any, ix: Index) -> Iterator[Violation]:
     "each VorigReferentieNummer occurs once in the message",
     decision="A later VorigReferentieNummer repeats an earlier one when, with its spaces "
     "collapsed, it equals the earlier one as written: the published validation's comparison.",
+    covers="Prestatie/ProductReferentie/VorigReferentieNummer",
 )
 def tr315(msg: Any, ix: Index) -> Iterator[Violation]:
     earlier: set[str] = set()
@@ -318,6 +344,7 @@ def tr315(msg: Any, ix: Index) -> Iterator[Violation]:
     decision="Whichever comes first, the credit or its debit; a line whose "
     "VorigReferentieNummer is its own ReferentieNummer credits itself. Values compare as in "
     "TR315. Reported at the credit's VorigReferentieNummer.",
+    covers="Prestatie/ProductReferentie/ReferentieNummer, VorigReferentieNummer",
 )
 def tr316(msg: Any, ix: Index) -> Iterator[Violation]:
     found: dict[str, str] = {}
@@ -349,6 +376,7 @@ def tr316(msg: Any, ix: Index) -> Iterator[Violation]:
     decision="Checked within the message: neither date of a ProductPeriode may lie after "
     "the DeclaratiePeriode's end. Its code is its own, not 0001: it refuses the "
     "performance, and the declaration's other lines are judged as usual (IV087).",
+    covers="ProductPeriode/Begindatum, ProductPeriode/Einddatum, DeclaratiePeriode/Einddatum",
 )
 def tr319(msg: Any, ix: Index) -> Iterator[Violation]:
     end = msg.Declaratie.DeclaratiePeriode.Einddatum
@@ -366,6 +394,7 @@ def tr319(msg: Any, ix: Index) -> Iterator[Violation]:
     ["WMO323"],
     "0001",
     "a performance ends at most 5 years before the DeclaratieDagtekening",
+    covers="ProductPeriode/Einddatum, Declaratie/DeclaratieDagtekening",
 )
 def tr335(msg: Any, ix: Index) -> Iterator[Violation]:
     limit = years_before(msg.Declaratie.DeclaratieDagtekening, 5)
@@ -387,6 +416,10 @@ def tr335(msg: Any, ix: Index) -> Iterator[Violation]:
     "otherwise the listed lines add up (debit plus, credit minus) to TotaalIngediendBedrag "
     "minus TotaalToegekendBedrag. Every listed line counts as rejected, whatever its codes "
     "(IV087: granted lines are not listed), so the totals must account for it.",
+    covers=(
+        "DeclaratieAntwoord/TotaalIngediendBedrag, TotaalToegekendBedrag, RetourCodes; listed "
+        "Prestatie/IngediendBedrag"
+    ),
 )
 def tr342(msg: Any, ix: Index) -> Iterator[Violation]:
     a = msg.DeclaratieAntwoord
@@ -416,6 +449,7 @@ def tr342(msg: Any, ix: Index) -> Iterator[Violation]:
     ["WMO317"],
     "0001",
     "a change request holds at least one unchanged or one changed product",
+    covers="Verzoek/OngewijzigdeProducten, Verzoek/TeWijzigenProducten",
 )
 def tr352(msg: Any, ix: Index) -> Iterator[Violation]:
     v = msg.Client.Verzoek
@@ -423,14 +457,26 @@ def tr352(msg: Any, ix: Index) -> Iterator[Violation]:
         yield at(v), "the request must list the current allocations as unchanged or to change"
 
 
-@rule("TR353", ["WMO317"], "0001", "a change request holds at least one changed or one new product")
+@rule(
+    "TR353",
+    ["WMO317"],
+    "0001",
+    "a change request holds at least one changed or one new product",
+    covers="Verzoek/TeWijzigenProducten, Verzoek/NieuweProducten",
+)
 def tr353(msg: Any, ix: Index) -> Iterator[Violation]:
     v = msg.Client.Verzoek
     if not v.TeWijzigenProducten and not v.NieuweProducten:
         yield at(v), "the request changes nothing: add a product to change or a new product"
 
 
-@rule("TR358", ["WMO323"], "0001", "TotaalIngediendBedrag is the sum of the lines (debit - credit)")
+@rule(
+    "TR358",
+    ["WMO323"],
+    "0001",
+    "TotaalIngediendBedrag is the sum of the lines (debit - credit)",
+    covers="Declaratie/TotaalIngediendBedrag, Prestatie/IngediendBedrag",
+)
 def tr358(msg: Any, ix: Index) -> Iterator[Violation]:
     total = msg.Declaratie.TotaalIngediendBedrag
     lines = sum(p.IngediendBedrag.signed for p in ix.all(m.Prestatie))
@@ -448,6 +494,7 @@ def tr358(msg: Any, ix: Index) -> Iterator[Violation]:
     "a new product's GewensteIngangsdatum lies after the Dagtekening",
     decision="Applies to NieuwProduct only: a product to change may keep its original start "
     "in the past (TR357 covers that case).",
+    covers="NieuwProduct/GewensteIngangsdatum; Dagtekening",
 )
 def tr380(msg: Any, ix: Index) -> Iterator[Violation]:
     day = dagtekening(msg)
@@ -469,6 +516,7 @@ def tr380(msg: Any, ix: Index) -> Iterator[Violation]:
     "each requested product has its own ReferentieAanbieder",
     decision="Reported where the published validation reports it: at each "
     "ReferentieAanbieder that a later product uses again (values compare as in TR315).",
+    covers="AangevraagdProduct/ReferentieAanbieder",
 )
 def tr383(msg: Any, ix: Index) -> Iterator[Violation]:
     products = ix.all(m.AangevraagdProduct)
@@ -484,6 +532,10 @@ def tr383(msg: Any, ix: Index) -> Iterator[Violation]:
     "0001",
     "one debit line per allocation, product and product period",
     decision="As the published validation checks it: among the performances of one client.",
+    covers=(
+        "Prestatie/ToewijzingNummer, ProductCategorie, ProductCode, ProductPeriode, "
+        "IngediendBedrag/DebetCredit"
+    ),
 )
 def tr416(msg: Any, ix: Index) -> Iterator[Violation]:
     for client in msg.Declaratie.Clienten:

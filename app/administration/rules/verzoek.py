@@ -24,6 +24,7 @@ _CUT_OFF = date(2020, 12, 31)
     "ReferentieAanbieder; requests of this provider for this client count.",
     scope="administration",
     level="message",
+    covers="Client (315, 317)",
 )
 def tr374(msg: Any, ctx: Context) -> Iterator[Violation]:
     pending = ctx.pending_verzoeken()
@@ -39,6 +40,7 @@ def tr374(msg: Any, ctx: Context) -> Iterator[Violation]:
     "a ReferentieAanbieder is used once by a provider",
     scope="administration",
     level="line",
+    covers="AangevraagdProduct/ReferentieAanbieder (315), Verzoek/ReferentieAanbieder (317)",
 )
 def tr347(msg: Any, line: m.AangevraagdProduct | m.Verzoek, ctx: Context) -> Iterator[Violation]:
     if ctx.verzoek(line.ReferentieAanbieder) is not None:
@@ -58,6 +60,10 @@ def tr347(msg: Any, line: m.AangevraagdProduct | m.Verzoek, ctx: Context) -> Ite
     "answer: the client of the declared line.",
     scope="administration",
     level="line",
+    covers=(
+        "Client/Bsn (317, 323, 325); Prestatie/ToewijzingNummer (323), Prestatie/ProductReferentie"
+        " (325)"
+    ),
 )
 def tr304(msg: Any, line: Any, ctx: Context) -> Iterator[Violation]:
     if isinstance(line, m.Verzoek):
@@ -91,6 +97,7 @@ def _current(ctx: Context, day: date) -> dict[int, rec.Allocation]:
     "after it, or starting later, unless deleted (13/01 with end equal to start).",
     scope="administration",
     level="line",
+    covers="Verzoek/OngewijzigdeProducten, Verzoek/TeWijzigenProducten",
 )
 def tr349(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     listed = {p.ToewijzingNummer for p in v.OngewijzigdeProducten} | {
@@ -108,6 +115,7 @@ def tr349(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     "each unchanged product is a current allocation",
     scope="administration",
     level="line",
+    covers="OngewijzigdProduct/ToewijzingNummer",
 )
 def tr350(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     current = _current(ctx, dagtekening(msg))
@@ -126,6 +134,7 @@ def tr350(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     "each product to change is a current allocation",
     scope="administration",
     level="line",
+    covers="TeWijzigenProduct/ToewijzingNummer",
 )
 def tr351(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     current = _current(ctx, dagtekening(msg))
@@ -155,6 +164,7 @@ def _changes(v: m.Verzoek, ctx: Context) -> Iterator[tuple[m.TeWijzigenProduct, 
     "a change that starts on or before the Dagtekening starts on the allocation's start",
     scope="administration",
     level="line",
+    covers="TeWijzigenProduct/GewensteIngangsdatum; Dagtekening",
 )
 def tr357(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     day = dagtekening(msg)
@@ -179,6 +189,7 @@ def tr357(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     "is judged as in TR302.",
     scope="administration",
     level="line",
+    covers="TeWijzigenProduct and NieuwProduct: Product, GewensteIngangsdatum, Einddatum",
 )
 def tr361(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     items: list[tuple[Any, m.Product | None, tuple[date, date | None]]] = []
@@ -215,6 +226,7 @@ def _product_of(a: rec.Allocation) -> m.Product | None:
     "allocation's Ingangsdatum; a change of the end date alone does not count.",
     scope="administration",
     level="line",
+    covers="TeWijzigenProduct/GewensteIngangsdatum, Budget, Omvang",
 )
 def tr373(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     for p, a in _changes(v, ctx):
@@ -248,6 +260,7 @@ def _runs_past_2020(p: m.TeWijzigenProduct, a: rec.Allocation) -> bool:
     "with a category but no code is TR412's.",
     scope="administration",
     level="line",
+    covers="TeWijzigenProduct/Omvang",
 )
 def tr375(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     for p, a in _changes(v, ctx):
@@ -262,6 +275,7 @@ def tr375(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     "Omvang is required when the allocation has a product Code",
     scope="administration",
     level="line",
+    covers="TeWijzigenProduct/Omvang",
 )
 def tr411(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     for p, a in _changes(v, ctx):
@@ -276,6 +290,7 @@ def tr411(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     "no Omvang when the allocation's Product has no Code and runs past 2020",
     scope="administration",
     level="line",
+    covers="TeWijzigenProduct/Omvang",
 )
 def tr412(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     for p, a in _changes(v, ctx):
@@ -298,6 +313,7 @@ def tr412(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     "an answer refers to an earlier request",
     scope="administration",
     level="line",
+    covers="Antwoord/ReferentieAanbieder",
 )
 def tr355(msg: Any, a: m.Antwoord, ctx: Context) -> Iterator[Violation]:
     v = ctx.verzoek(a.ReferentieAanbieder)
@@ -318,6 +334,7 @@ def tr355(msg: Any, a: m.Antwoord, ctx: Context) -> Iterator[Violation]:
     "no answer after the request was granted with a 301",
     scope="administration",
     level="line",
+    covers="Antwoord/ReferentieAanbieder",
 )
 def tr359(msg: Any, a: m.Antwoord, ctx: Context) -> Iterator[Violation]:
     v = ctx.verzoek(a.ReferentieAanbieder)
@@ -332,6 +349,7 @@ def tr359(msg: Any, a: m.Antwoord, ctx: Context) -> Iterator[Violation]:
     "'under review' (2) is only the first answer to a request",
     scope="administration",
     level="line",
+    covers="Antwoord/VerzoekAntwoord",
 )
 def tr360(msg: Any, a: m.Antwoord, ctx: Context) -> Iterator[Violation]:
     v = ctx.verzoek(a.ReferentieAanbieder)
@@ -346,6 +364,7 @@ def tr360(msg: Any, a: m.Antwoord, ctx: Context) -> Iterator[Violation]:
     "after a rejection no further answer follows",
     scope="administration",
     level="line",
+    covers="Antwoord/ReferentieAanbieder",
 )
 def tr365(msg: Any, a: m.Antwoord, ctx: Context) -> Iterator[Violation]:
     v = ctx.verzoek(a.ReferentieAanbieder)
