@@ -47,6 +47,7 @@ REPORT = "{http://www.istandaarden.nl/validatie/1_1/rapport/schema}"
 # Lines tests/conftest.py prints at the end of the run: the counts show in CI output.
 SUMMARY = pytest.StashKey[list[str]]()
 XSLT = Path("validation") / "TR-CD-CS regels WMO 3.2.xsl"
+SEED = 20261128  # of the set the tests share (and cache)
 
 # Guided mutants per message type, roughly in proportion to the rules that apply to it.
 GUIDED = {

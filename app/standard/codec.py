@@ -146,7 +146,7 @@ def _decode(el: etree._Element, cls: type, mt: MessageType, path: str) -> Any:
             try:
                 kwargs[attr] = conv(_text(child))
             except ValueError as exc:
-                raise CodecError(str(exc), child_path) from None
+                raise CodecError(_unrepresentable(spec, str(exc)), child_path) from None
         else:
             assert spec.cls is not None
             kwargs[attr] = _decode(child, spec.cls, mt, child_path)
@@ -156,6 +156,15 @@ def _decode(el: etree._Element, cls: type, mt: MessageType, path: str) -> Any:
         raise CodecError(f"{cls.__name__}: {exc}", path) from None
     obj.__dict__[_PATH] = path
     return obj
+
+
+def _unrepresentable(spec: Spec, reason: str) -> str:
+    # A personal value (a birth date) is described by its form, never repeated.
+    if not spec.personal:
+        return reason
+    kind = spec.simple.base if spec.simple is not None else "value"
+    years = " (a year outside 0001-9999)" if kind == "date" else ""
+    return f"{spec.name}: a {kind} the service cannot represent{years}"
 
 
 def _decode_items(container: etree._Element, spec: Spec, mt: MessageType, path: str) -> list[Any]:
