@@ -275,8 +275,7 @@ def _rules(args: argparse.Namespace) -> int:
             note = f" *Reading:* {r.decision}" if r.decision else ""
             code = r.return_code or "—"
             print(
-                f"| {r.code} | {r.scope} | {messages} | {code} | {r.summary}.{note} "
-                f"| {r.covers} |"
+                f"| {r.code} | {r.scope} | {messages} | {code} | {r.summary}.{note} | {r.covers} |"
             )
     else:
         for r in rules:

@@ -81,6 +81,7 @@ class Context:
     _clients: dict[str, r.Client | None] = field(default_factory=dict)
     _allocations: dict[int, r.Allocation | None] = field(default_factory=dict)
     _client_allocations: list[r.Allocation] | None = None
+    _allocated_here: dict[int | None, bool] = field(default_factory=dict)
     _starts: dict[tuple[int, int | None], list[r.Start]] = field(default_factory=dict)
     _verzoeken: dict[str, r.Request | None] = field(default_factory=dict)
     _lines: dict[str, r.Line | None] = field(default_factory=dict)
@@ -121,6 +122,31 @@ class Context:
         from app.standard.codec import path_of
 
         return self.line_clients.get(path_of(line).rsplit("/Prestaties/", 1)[0])
+
+    def client_of(self, client: object) -> r.Client | None:
+        """The client record of one Client of a declaration or declaration answer."""
+        from app.standard.codec import path_of
+
+        return self.line_clients.get(path_of(client))
+
+    def has_allocations_here(self, client: r.Client) -> bool:
+        """Whether the client has any allocation from this municipality, at any provider."""
+        if client.id not in self._allocated_here:
+            # Asked for every client of a declaration: look them all up at once.
+            known = {c.id for c in self.line_clients.values() if c is not None}
+            ids = sorted(i for i in known | {client.id} if i is not None)
+            ids = [i for i in ids if i not in self._allocated_here]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ", ".join("?" * len(chunk))
+                rows = self.tx.all(
+                    f"SELECT DISTINCT client_id FROM toewijzingen "
+                    f"WHERE municipality_code = ? AND client_id IN ({marks})",
+                    (self.municipality_code, *chunk),
+                )
+                found = {row[0] for row in rows}
+                self._allocated_here.update({i: i in found for i in chunk})
+        return self._allocated_here.get(client.id, False)
 
     # --- allocations ------------------------------------------------------------------------
 

@@ -122,7 +122,7 @@ _NOT_ABOUT_CONTENT = frozenset({"media_type", "unknown_receiver"})
 
 
 def _rules_by_level(name: str) -> dict[str, list[Rule]]:
-    levels: dict[str, list[Rule]] = {"header": [], "message": [], "line": []}
+    levels: dict[str, list[Rule]] = {"header": [], "message": [], "client": [], "line": []}
     for r in sorted(REGISTRY.values(), key=lambda r: r.code):
         if r.scope != "message" and name in r.messages:
             levels[r.level].append(r)
@@ -624,9 +624,25 @@ class Ingest:
         handler = HANDLERS[mt.name]
         if handler.begin is not None:
             handler.begin(msg, ctx)
+        lines = handler.lines(msg)
+        line_paths = {codec.path_of(line) for line in lines}
+        # A finding on a client leaves its lines unjudged (0233, IV087); one on a line of it
+        # refuses that line as the service's own checks do.
+        unjudged: set[str] = set()
+        for client in handler.clients(msg):
+            for f in _run(levels["client"], msg, ctx, client):
+                if _below(f.path, line_paths):
+                    refused_lines = [*refused_lines, f]
+                else:
+                    findings.append(f)
+                    unjudged.add(codec.path_of(client))
         placed: set[int] = set()
-        for line in handler.lines(msg):
+        for line in lines:
             where = codec.path_of(line)
+            if _below(where, unjudged):
+                if handler.refuse_line is not None:
+                    handler.refuse_line(msg, line, ctx, [retour.NOT_JUDGED])
+                continue
             found = [f for f in refused_lines if within(f.path, where)]
             placed.update(id(f) for f in found)
             found += _run(levels["line"], msg, ctx, line)
@@ -897,6 +913,16 @@ def _refuses_message(
     if service_checks:
         return False
     return not (mt.name in HANDLERS and HANDLERS[mt.name].per_line)
+
+
+def _below(path: str, owners: set[str]) -> bool:
+    """Whether ``path`` is one of ``owners`` or lies below one (a set: a declaration may
+    hold thousands of lines)."""
+    while path:
+        if path in owners:
+            return True
+        path = path.rpartition("/")[0]
+    return False
 
 
 def _run(rules: list[Rule], msg: Any, ctx: Context, line: Any = None) -> list[Finding]:

@@ -52,16 +52,18 @@ def _document_order(path: str) -> list[tuple[str, int]]:
 
 
 # Message rules take (message, Index); administration rules take (message, Context) or,
-# per line, (message, line, Context). The registry does not care which.
+# per client or line, (message, client or line, Context). The registry does not care which.
 Check = Callable[..., Iterable[Violation]]
 
 # Where a rule looks: at the message alone, at the administration too, or at an external
 # source (the CBS municipality list, the product code list, the clock).
 SCOPES = ("message", "administration", "external")
 # When an administration rule runs: before anything else (header: a finding refuses the
-# whole message unjudged), once before the lines (message), or per line in order (line),
-# seeing what earlier lines of the same message did.
-LEVELS = ("header", "message", "line")
+# whole message unjudged), once before the lines (message), once per client before any line
+# (client: a finding on the client leaves its lines unjudged, 0233; one on a line of it
+# refuses that line), or per line in order (line), seeing what earlier lines of the same
+# message did.
+LEVELS = ("header", "message", "client", "line")
 
 
 @dataclass(frozen=True)

@@ -361,7 +361,10 @@ def tr389(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     "a line's volume fits the allocated volume for its product period",
     decision="Per IV077: per day, calendar weeks touched (effort-based), Sundays "
     "(output-based), months; household help (category 01) per week allows six "
-    "weeks' volume; minutes count as 1/60 hour on an allocation in hours.",
+    "weeks' volume (effort-based); minutes count as 1/60 hour on an allocation in hours. "
+    "The allocation's unit names the method where it can: Eenheid 82 (pieces, output) "
+    "counts Sundays and 84 (pieces, effort) calendar weeks, whatever the contract; other "
+    "units follow the contract's variant, effort-based without one.",
     scope="administration",
     level="line",
     covers="Prestatie/GeleverdVolume, Eenheid, ProductPeriode; the allocation's Omvang",

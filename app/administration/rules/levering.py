@@ -152,7 +152,9 @@ def tr074(msg: Any, line: Line, ctx: Context) -> Iterator[Violation]:
     "a specific product (category and code) one delivery runs at a time, whatever product a "
     "start names. A generic or aspecific allocation (no code) is delivered per function "
     "(start and stop at function level): there one delivery runs per product at a time, "
-    "as it does for starts without a ToewijzingNummer (taakgericht).",
+    "as it does for starts without a ToewijzingNummer (taakgericht). This is the regions' "
+    "reading for generic decisions: the standard's text speaks of one current start per "
+    "allocated product.",
     scope="administration",
     level="line",
     covers="StartProduct/ToewijzingNummer, Product, Begindatum",

@@ -56,32 +56,38 @@ def tr347(msg: Any, line: m.AangevraagdProduct | m.Verzoek, ctx: Context) -> Ite
     "8187",
     "the client (Bsn) is the one the allocation or declaration line belongs to",
     decision="For a change request: the client must have an allocation at this provider. "
-    "For a declaration line: the client of its allocation. For a declaration "
-    "answer: the client of the declared line.",
+    "For a declaration: a client without any allocation from this municipality is refused "
+    "as a client (8187 on the Client, its lines 0233: not judged, IV087); otherwise a line "
+    "whose allocation is another client's is refused (8187 on the line). For a declaration "
+    "answer: each line must be the declared line of this client.",
     scope="administration",
-    level="line",
+    level="client",
     covers=(
-        "Client/Bsn (317, 323, 325); Prestatie/ToewijzingNummer (323), Prestatie/ProductReferentie"
-        " (325)"
+        "Client/Bsn (317, 323, 325); Prestatie/ToewijzingNummer (323), "
+        "Prestatie/ProductReferentie (325)"
     ),
 )
-def tr304(msg: Any, line: Any, ctx: Context) -> Iterator[Violation]:
-    if isinstance(line, m.Verzoek):
+def tr304(msg: Any, client: Any, ctx: Context) -> Iterator[Violation]:
+    if isinstance(msg, m.WMO317):
         if not ctx.allocations_of_client():
             yield (
-                at(msg.Client, "Bsn"),
-                ("this client has no allocation at this provider from this municipality"),
+                at(client, "Bsn"),
+                "this client has no allocation at this provider from this municipality",
             )
         return
-    client = ctx.client_of_line(line)
-    if isinstance(msg, m.WMO323):
-        owner = ctx.allocation(line.ToewijzingNummer)
-        owner_client = owner.client_id if owner is not None else None
-    else:
-        declared = ctx.declared_line(line.ProductReferentie.ReferentieNummer)
-        owner_client = declared.client_id if declared is not None else None
-    if owner_client is not None and (client is None or owner_client != client.id):
-        yield at(line), "this line belongs to another client"
+    record = ctx.client_of(client)
+    if isinstance(msg, m.WMO323) and (record is None or not ctx.has_allocations_here(record)):
+        yield at(client, "Bsn"), "this client has no allocation from this municipality"
+        return
+    for line in client.Prestaties:
+        if isinstance(msg, m.WMO323):
+            owner = ctx.allocation(line.ToewijzingNummer)
+            owner_client = owner.client_id if owner is not None else None
+        else:
+            declared = ctx.declared_line(line.ProductReferentie.ReferentieNummer)
+            owner_client = declared.client_id if declared is not None else None
+        if owner_client is not None and (record is None or owner_client != record.id):
+            yield at(line), "this line belongs to another client"
 
 
 def _current(ctx: Context, day: date) -> dict[int, rec.Allocation]:
