@@ -29,28 +29,31 @@ Write = Callable[[Tx], object]  # what a queued write returns is ignored
 
 
 class ProductCodeList:
-    """The product code list, per category, remembered for ``ttl`` seconds: asked for
-    nearly every message, changed rarely (a change applies within the ttl)."""
+    """The product code lists, per municipality and category, remembered for ``ttl``
+    seconds: asked for nearly every message, changed rarely (a change applies within the
+    ttl). A municipality's own codes in a category are its list; without any, the
+    service-wide default's (gemeente '') are."""
 
     def __init__(self, ttl: float = 30.0) -> None:
         self.ttl = ttl
-        self._cached: dict[str, tuple[float, frozenset[str]]] = {}
+        self._cached: dict[tuple[str, str], tuple[float, frozenset[str]]] = {}
         self._lock = threading.Lock()
 
-    def codes(self, tx: Tx, categorie: str) -> frozenset[str]:
+    def codes(self, tx: Tx, gemeente: str, categorie: str) -> frozenset[str]:
         now = time.monotonic()
         with self._lock:
-            hit = self._cached.get(categorie)
+            hit = self._cached.get((gemeente, categorie))
         if hit is not None and hit[0] > now:
             return hit[1]
-        codes = frozenset(
-            code
-            for (code,) in tx.all(
-                "SELECT code FROM product_codes WHERE categorie = ?", (categorie,)
-            )
-        )
+        lists: dict[str, set[str]] = {gemeente: set(), "": set()}
+        for owner, code in tx.all(
+            "SELECT gemeente, code FROM product_codes WHERE categorie = ? AND gemeente IN (?, '')",
+            (categorie, gemeente),
+        ):
+            lists[owner].add(code)
+        codes = frozenset(lists[gemeente] or lists[""])
         with self._lock:
-            self._cached[categorie] = (now + self.ttl, codes)
+            self._cached[(gemeente, categorie)] = (now + self.ttl, codes)
         return codes
 
     def forget(self) -> None:
@@ -385,4 +388,5 @@ class Context:
     # --- code lists -------------------------------------------------------------------------
 
     def product_codes(self, categorie: str) -> frozenset[str]:
-        return self.code_list.codes(self.tx, categorie)
+        """The codes of a category on this municipality's product code list (TR381)."""
+        return self.code_list.codes(self.tx, self.municipality_code, categorie)

@@ -123,8 +123,10 @@ def tr385(msg: Any, p: m.ToegewezenProduct, ctx: Context) -> Iterator[Violation]
     ["WMO301", "WMO305", "WMO307", "WMO315", "WMO317", "WMO323"],
     "S329",
     "a product code belongs to its product category in the product code list",
-    decision="Checked against the service's product code list (iwmo product-codes import); a "
-    "category without listed codes is not judged, for want of a list.",
+    decision="Checked against the message's municipality's product code list (iwmo "
+    "product-codes import --gemeente): per category its own codes, or where it has none the "
+    "service-wide default's; a category without listed codes is not judged, for want of a "
+    "list. A contract's function codes are put on its municipalities' lists when it is loaded.",
     scope="external",
     level="line",
     covers=(
