@@ -27,8 +27,9 @@ def elfproef(bsn: str) -> bool:
     """The BSN eleven test: weights 9..2 on the first eight digits, -1 on the last."""
     if len(bsn) != 9 or not bsn.isdigit():
         return False
-    total = sum(int(d) * w for d, w in zip(bsn[:8], range(9, 1, -1), strict=True))
-    return (total - int(bsn[8])) % 11 == 0
+    d = [int(c) for c in bsn]
+    total = 9 * d[0] + 8 * d[1] + 7 * d[2] + 6 * d[3] + 5 * d[4] + 4 * d[5] + 3 * d[6] + 2 * d[7]
+    return (total - d[8]) % 11 == 0
 
 
 @rule(

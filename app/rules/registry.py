@@ -20,15 +20,16 @@ class Index:
     def __init__(self, message: Any) -> None:
         self.message = message
         self._by_class: dict[type, list[Any]] = {}
+        self._order: list[Any] = []  # every object, in document order
+        self._mixed: dict[tuple[type, ...], list[Any]] = {}
         self._walk(message)
 
     def _walk(self, obj: Any) -> None:
         self._by_class.setdefault(type(obj), []).append(obj)
-        for spec in elements.specs(type(obj)):
-            if spec.cls is None:
-                continue
-            value = getattr(obj, spec.name)
-            if spec.kind == "list":
+        self._order.append(obj)
+        for name, is_list in _children(type(obj)):
+            value = getattr(obj, name)
+            if is_list:
                 for item in value:
                     self._walk(item)
             elif value is not None:
@@ -37,18 +38,30 @@ class Index:
     def all(self, *classes: type) -> list[Any]:
         if len(classes) == 1:
             return self._by_class.get(classes[0], [])
-        found = [o for c in classes for o in self._by_class.get(c, [])]
-        found.sort(key=lambda o: _document_order(codec.path_of(o)))
+        # Objects of several classes, in document order: the walk's order, filtered; several
+        # rules ask for the same classes, so each answer is kept.
+        found = self._mixed.get(classes)
+        if found is None:
+            present = [c for c in classes if c in self._by_class]
+            if len(present) <= 1:
+                found = self._by_class[present[0]] if present else []
+            else:
+                found = [o for o in self._order if type(o) in classes]
+            self._mixed[classes] = found
         return found
 
 
-def _document_order(path: str) -> list[tuple[str, int]]:
-    # Paths of decoded objects sort in document order when indexes compare as numbers.
-    key = []
-    for step in path.split("/"):
-        name, _, index = step.partition("[")
-        key.append((name, int(index[:-1]) if index else 0))
-    return key
+_CHILDREN: dict[type, tuple[tuple[str, bool], ...]] = {}
+
+
+def _children(cls: type) -> tuple[tuple[str, bool], ...]:
+    """The attributes of a message class that hold objects, and whether each is a list."""
+    found = _CHILDREN.get(cls)
+    if found is None:
+        found = _CHILDREN[cls] = tuple(
+            (spec.name, spec.kind == "list") for spec in elements.specs(cls) if spec.cls is not None
+        )
+    return found
 
 
 # Message rules take (message, Index); administration rules take (message, Context) or,

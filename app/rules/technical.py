@@ -138,8 +138,11 @@ def _product(product: m.Product | None) -> tuple[str | None, str | None]:
 )
 def tr101(msg: Any, ix: Index) -> Iterator[Violation]:
     for cls, key in _KEYS.items():
+        found = ix.all(cls)
+        if len(found) < 2:
+            continue  # one line cannot repeat itself
         groups: dict[tuple[object, ...], list[Any]] = {}
-        for obj in ix.all(cls):
+        for obj in found:
             parent = at(obj).rsplit("/", 2)[0]  # the container's owner
             groups.setdefault((parent, *key(obj)), []).append(obj)
         for same in groups.values():

@@ -91,8 +91,9 @@ def _text(el: etree._Element) -> str:
 
 # --- decoding -----------------------------------------------------------------------------
 
-# What to do with one child element: attribute name, spec, converter for values.
-_Step = tuple[str, Spec, Callable[[str], Any] | None]
+# What to do with one child element: attribute name, spec, converter for values (None for a
+# class or a list), and the element's local name.
+_Step = tuple[str, Spec, Callable[[str], Any] | None, str]
 
 
 @cache
@@ -101,7 +102,9 @@ def _plan(cls: type, message_ns: str) -> dict[str, _Step]:
     plan: dict[str, _Step] = {}
     for spec in elements.specs(cls):
         conv = _CONVERTERS[spec.simple.base] if spec.simple is not None else None
-        plan[f"{{{ns}}}{spec.name}"] = (spec.name, spec, conv)
+        if spec.kind == "list":
+            conv = None  # items are read by _decode_items
+        plan[f"{{{ns}}}{spec.name}"] = (spec.name, spec, conv, spec.name)
     return plan
 
 
@@ -113,7 +116,7 @@ def decode(root: etree._Element, message_type: MessageType | None = None) -> Any
         if found is None or qname.localname != "Bericht":
             raise CodecError(f"root element {qname.text} is not an iWmo 3.2 message", "/")
         message_type = found
-    return _decode(root, message_type.root, message_type, "/Bericht")
+    return _decode(root, message_type.root, message_type.namespace, "/Bericht")
 
 
 def decode_header(root: etree._Element, message_type: MessageType) -> Any:
@@ -123,33 +126,35 @@ def decode_header(root: etree._Element, message_type: MessageType) -> Any:
     assert header_cls is not None
     for child in root:
         if isinstance(child.tag, str):
-            return _decode(child, header_cls, message_type, "/Bericht/Header")
+            return _decode(child, header_cls, message_type.namespace, "/Bericht/Header")
     raise CodecError("the message has no Header", "/Bericht")
 
 
-def _decode(el: etree._Element, cls: type, mt: MessageType, path: str) -> Any:
-    plan = _plan(cls, mt.namespace)
+def _decode(el: etree._Element, cls: type, ns: str, path: str) -> Any:
+    # On the hot path of every message: a child's path is only built where it is kept (a
+    # nested object) or reported (an error).
+    plan = _plan(cls, ns)
     kwargs: dict[str, Any] = {}
     for child in el:
         tag = child.tag
-        if not isinstance(tag, str):
-            continue  # comment or processing instruction
         step = plan.get(tag)
-        name = tag.rpartition("}")[2]
         if step is None:
+            if not isinstance(tag, str):
+                continue  # comment or processing instruction
+            name = tag.rpartition("}")[2]
             raise CodecError(f"unexpected element {name}", f"{path}/{name}")
-        attr, spec, conv = step
-        child_path = f"{path}/{name}"
-        if spec.kind == "list":
-            kwargs[attr] = _decode_items(child, spec, mt, child_path)
-        elif conv is not None:
+        attr, spec, conv, name = step
+        if conv is not None:
+            text = (child.text or "") if len(child) == 0 else _text(child)
             try:
-                kwargs[attr] = conv(_text(child))
+                kwargs[attr] = conv(text)
             except ValueError as exc:
-                raise CodecError(_unrepresentable(spec, str(exc)), child_path) from None
+                raise CodecError(_unrepresentable(spec, str(exc)), f"{path}/{name}") from None
+        elif spec.kind == "list":
+            kwargs[attr] = _decode_items(child, spec, ns, f"{path}/{name}")
         else:
             assert spec.cls is not None
-            kwargs[attr] = _decode(child, spec.cls, mt, child_path)
+            kwargs[attr] = _decode(child, spec.cls, ns, f"{path}/{name}")
     try:
         obj = cls(**kwargs)
     except TypeError as exc:
@@ -167,19 +172,18 @@ def _unrepresentable(spec: Spec, reason: str) -> str:
     return f"{spec.name}: a {kind} the service cannot represent{years}"
 
 
-def _decode_items(container: etree._Element, spec: Spec, mt: MessageType, path: str) -> list[Any]:
+def _decode_items(container: etree._Element, spec: Spec, ns: str, path: str) -> list[Any]:
     result: list[Any] = []
     index = 0
     for item in container:
         if not isinstance(item.tag, str):
             continue
         index += 1
-        item_path = f"{path}/{spec.item}[{index}]"
         if spec.simple is not None:
             result.append(_text(item))
         else:
             assert spec.cls is not None
-            result.append(_decode(item, spec.cls, mt, item_path))
+            result.append(_decode(item, spec.cls, ns, f"{path}/{spec.item}[{index}]"))
     return result
 
 
