@@ -32,7 +32,7 @@ from app.administration.handlers import HANDLERS
 from app.administration.participants import MUNICIPALITY, PROVIDER_ROLES, Directory
 from app.administration.store import ConnectionLost, Store, Tx
 from app.clock import today
-from app.findings import TECHNICAL_REJECTION, Finding, within
+from app.findings import TECHNICAL_REJECTION, Finding
 from app.routing import mailbox
 from app.routing.directory import ContractDirectory
 from app.routing.mailbox import COPY, Delivery
@@ -626,26 +626,33 @@ class Ingest:
             handler.begin(msg, ctx)
         lines = handler.lines(msg)
         line_paths = {codec.path_of(line) for line in lines}
-        # A finding on a client leaves its lines unjudged (0233, IV087); one on a line of it
-        # refuses that line as the service's own checks do.
+        # Findings made before the lines are judged, by the line they refuse (a declaration
+        # may hold thousands of lines): the message rules' and the service's own, and those
+        # of rules per client that name a line. A finding on a client itself leaves its
+        # lines unjudged (0233, IV087).
+        preset: dict[str, list[Finding]] = {}
+        stray: list[Finding] = []
         unjudged: set[str] = set()
+        early = list(refused_lines)
         for client in handler.clients(msg):
             for f in _run(levels["client"], msg, ctx, client):
-                if _below(f.path, line_paths):
-                    refused_lines = [*refused_lines, f]
-                else:
+                if _owner(f.path, line_paths) is None:
                     findings.append(f)
                     unjudged.add(codec.path_of(client))
-        placed: set[int] = set()
+                else:
+                    early.append(f)
+        for f in early:
+            line_path = _owner(f.path, line_paths)
+            (preset.setdefault(line_path, []) if line_path else stray).append(f)
         for line in lines:
             where = codec.path_of(line)
-            if _below(where, unjudged):
+            found = list(preset.get(where, ()))
+            if _owner(where, unjudged) is None:
+                found += _run(levels["line"], msg, ctx, line)
+            elif not found:
                 if handler.refuse_line is not None:
                     handler.refuse_line(msg, line, ctx, [retour.NOT_JUDGED])
                 continue
-            found = [f for f in refused_lines if within(f.path, where)]
-            placed.update(id(f) for f in found)
-            found += _run(levels["line"], msg, ctx, line)
             if not found:
                 handler.apply_line(msg, line, ctx)
             elif handler.refuse_line is not None:
@@ -653,7 +660,7 @@ class Ingest:
                     msg, line, ctx, list(dict.fromkeys(f.return_code for f in found))
                 )
             findings.extend(found)
-        findings.extend(f for f in refused_lines if id(f) not in placed)
+        findings.extend(stray)
         if handler.per_line or not findings:
             ctx.flush()  # all or nothing: a refused message writes none of its changes
         return findings
@@ -915,14 +922,14 @@ def _refuses_message(
     return not (mt.name in HANDLERS and HANDLERS[mt.name].per_line)
 
 
-def _below(path: str, owners: set[str]) -> bool:
-    """Whether ``path`` is one of ``owners`` or lies below one (a set: a declaration may
-    hold thousands of lines)."""
+def _owner(path: str, owners: set[str]) -> str | None:
+    """The one of ``owners`` that ``path`` is or lies below, if any (a set: a declaration
+    may hold thousands of lines)."""
     while path:
         if path in owners:
-            return True
+            return path
         path = path.rpartition("/")[0]
-    return False
+    return None
 
 
 def _run(rules: list[Rule], msg: Any, ctx: Context, line: Any = None) -> list[Finding]:

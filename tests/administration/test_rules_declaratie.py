@@ -307,6 +307,22 @@ def test_tr304_a_client_without_any_allocation_here_is_refused_as_a_client(
     }
 
 
+def test_tr304_a_refused_clients_line_keeps_the_finding_it_had_before(
+    allocated: None, aanbieder: Party
+) -> None:
+    # TR319 (within the message) refused P3 before the client was judged: its code stays;
+    # the client's other line is not judged.
+    msg = declaratie(
+        (OTHER_BSN, prestatie("P1", 101)),
+        (OTHER_BSN, prestatie("P3", 101, begin=APRIL, eind=date(2023, 4, 3))),
+        prestatie("P2", begin=date(2023, 2, 1)),
+    )
+    r = aanbieder.send(msg)
+    assert refused_lines(r) == {"P1": ["0233"], "P3": ["9319"]}
+    assert declared_lines(aanbieder)["P3"] == ("afgewezen", ["9319"])
+    assert declared_lines(aanbieder)["P2"] == ("toegekend", [])
+
+
 def one_day(reden: str | None) -> m.ToegewezenProduct:
     if reden == "13":
         return verwijderd(101)
