@@ -82,19 +82,34 @@ def _build() -> argparse.ArgumentParser:
     ls = psub.add_parser("list", help="list participants (never their keys)")
     ls.set_defaults(func=_participant_list)
 
-    pc = sub.add_parser("product-codes", help="the product code list TR381 checks against")
+    pc = sub.add_parser("product-codes", help="the product code lists TR381 checks against")
     pcsub = pc.add_subparsers(dest="product_codes_command", required=True, parser_class=_Parser)
     imp = pcsub.add_parser(
         "import",
         help="load a CSV file (categorie,code,omschrijving)",
         description="Replace the codes of every category the file names (or, with --replace, "
-        "the whole list). A file with any bad line changes nothing. Running services "
-        "see the change within 30 seconds.",
+        "the whole list) on the lists of the municipalities given, or on the service-wide "
+        "default without --gemeente. A file with any bad line changes nothing. Running "
+        "services see the change within 30 seconds.",
     )
     imp.add_argument("file", type=Path, metavar="FILE", help="CSV file; - reads stdin")
+    imp.add_argument(
+        "--gemeente",
+        action="append",
+        metavar="CBS",
+        help="the municipality's own list (repeat for several); default: the service-wide list",
+    )
     imp.add_argument("--replace", action="store_true", help="replace the whole list")
     imp.set_defaults(func=_product_codes_import)
-    pls = pcsub.add_parser("list", help="print the list as CSV")
+    pls = pcsub.add_parser(
+        "list",
+        help="print a list as CSV",
+        description="Print the service-wide default list, or with --gemeente the list TR381 "
+        "applies to that municipality (per category its own codes, or else the default's), "
+        "or with --own only the codes it has of its own.",
+    )
+    pls.add_argument("--gemeente", metavar="CBS", help="the list of this municipality")
+    pls.add_argument("--own", action="store_true", help="only the municipality's own codes")
     pls.add_argument("--categorie", help="only this ProductCategorie, e.g. 02")
     pls.set_defaults(func=_product_codes_list)
 
@@ -309,18 +324,21 @@ def _rules(args: argparse.Namespace) -> int:
                         "level": r.level,
                         "summary": r.summary,
                         "decision": r.decision or None,
+                        "covers": r.covers,
                     },
                     ensure_ascii=False,
                 )
             )
     elif args.markdown:
-        print("| rule | scope | messages | return code | what it checks |")
-        print("|---|---|---|---|---|")
+        print("| rule | scope | messages | return code | what it checks | elements it reads |")
+        print("|---|---|---|---|---|---|")
         for r in rules:
             messages = ", ".join(m[3:] for m in r.messages)
             note = f" *Reading:* {r.decision}" if r.decision else ""
             code = r.return_code or "—"
-            print(f"| {r.code} | {r.scope} | {messages} | {code} | {r.summary}.{note} |")
+            print(
+                f"| {r.code} | {r.scope} | {messages} | {code} | {r.summary}.{note} | {r.covers} |"
+            )
     else:
         for r in rules:
             print(
@@ -419,11 +437,19 @@ def _product_codes_import(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError, product_codes.ProductCodeError) as exc:
         print(f"iwmo: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    lists = args.gemeente or [product_codes.DEFAULT]
     database = Database(Settings.from_env().database_url)
-    with database.write() as s:
-        count = product_codes.load(s, entries, everything=args.replace)
-    categories = sorted({e.categorie for e in entries})
-    print(f"{count} product codes in categories {', '.join(categories) or '-'}", file=sys.stderr)
+    try:
+        with database.write() as s:
+            for gemeente in lists:
+                count = product_codes.load(s, entries, gemeente=gemeente, everything=args.replace)
+    except product_codes.ProductCodeError as exc:
+        print(f"iwmo: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    categories = ", ".join(sorted({e.categorie for e in entries})) or "-"
+    for gemeente in lists:
+        owner = f"municipality {gemeente}" if gemeente else "the service-wide list"
+        print(f"{owner}: {count} product codes in categories {categories}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -433,11 +459,18 @@ def _product_codes_list(args: argparse.Namespace) -> int:
     from app.administration import product_codes
     from app.administration.db import Database
 
+    if args.own and not args.gemeente:
+        print("iwmo: --own needs --gemeente", file=sys.stderr)
+        return EXIT_USAGE
     database = Database(Settings.from_env().database_url)
     out = csv.writer(sys.stdout, lineterminator="\n")
     out.writerow(["categorie", "code", "omschrijving"])
     with database.read() as s:
-        for e in product_codes.listed(s, args.categorie):
+        if args.gemeente and not args.own:
+            found = product_codes.effective(s, args.gemeente, args.categorie)
+        else:
+            found = product_codes.listed(s, args.categorie, args.gemeente or product_codes.DEFAULT)
+        for e in found:
             out.writerow([e.categorie, e.code, e.omschrijving])
     return EXIT_OK
 

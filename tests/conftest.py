@@ -129,3 +129,35 @@ def services(settings: Settings) -> Iterator[Services]:
     yield svc
     svc.close()
     wipe(settings.database_url)
+
+
+@pytest.fixture(autouse=True)
+def findings_never_repeat_personal_data(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every test with a service, which between them make every rule across messages
+    find something: no finding it stored repeats a BSN, name, birth date or address of any
+    message it stored (see tests/personal.py)."""
+    if "services" not in request.fixturenames:
+        yield
+        return
+    from tests.personal import stored_leaks
+
+    svc = request.getfixturevalue("services")  # set up first, so torn down after this
+    yield
+    leaks = stored_leaks(svc)
+    assert not leaks, "\n".join(leaks[:10])
+
+
+# --- reporting -------------------------------------------------------------------------------
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """Print how often each rule fired in the comparison with the published validation."""
+    from tests.differential import SUMMARY
+
+    lines = config.stash.get(SUMMARY, [])
+    if lines:
+        terminalreporter.write_sep("-", "rules compared with the published validation")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from app.standard import catalogue, codelists, datatypes, xsdgen
+from app.standard import catalogue, codec, codelists, datatypes, xsdgen
 from app.standard.schema import PROJECT_SCHEMAS, Schemas
+from app.validation import Validator
 from tests.conftest import OUTBOUND
 from tests.structure import overview_trees, xsd_tree
 
@@ -157,3 +158,23 @@ def test_retour_structure_matches_the_ijw_retour_schema(name: str, reference: Pa
     }
     ours = xsd_tree(PROJECT_SCHEMAS / f"{name}.xsd", descend_basis=True)
     assert ours == theirs
+
+
+@pytest.mark.parametrize("name", [mt.name for mt in catalogue.RETOUR])
+def test_a_retour_that_breaks_its_schema_is_explained(name: str, validator: Validator) -> None:
+    # RetourCodes are required in the header and optional in every class below it: the
+    # explanation of an error must not trip over the two.
+    from app import retour
+    from tests.rules.helpers import example
+    from tests.rules.wmo325 import answer
+
+    if name == "WMO325":
+        body = codec.to_bytes(answer())
+    else:
+        original = example(catalogue.get(name).partner)
+        body = codec.to_bytes(retour.build(original, []))
+    broken = body.replace(b"<iwmo:Dagtekening>", b"<iwmo:Dagtekening>x", 1)
+    report = validator.check(broken)
+    assert not report.schema_valid
+    assert [f.rule for f in report.findings] == ["XSD"]
+    assert "Dagtekening" in report.findings[0].message

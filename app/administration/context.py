@@ -30,28 +30,31 @@ Write = Callable[[Tx], object]  # what a queued write returns is ignored
 
 
 class ProductCodeList:
-    """The product code list, per category, remembered for ``ttl`` seconds: asked for
-    nearly every message, changed rarely (a change applies within the ttl)."""
+    """The product code lists, per municipality and category, remembered for ``ttl``
+    seconds: asked for nearly every message, changed rarely (a change applies within the
+    ttl). A municipality's own codes in a category are its list; without any, the
+    service-wide default's (gemeente '') are."""
 
     def __init__(self, ttl: float = 30.0) -> None:
         self.ttl = ttl
-        self._cached: dict[str, tuple[float, frozenset[str]]] = {}
+        self._cached: dict[tuple[str, str], tuple[float, frozenset[str]]] = {}
         self._lock = threading.Lock()
 
-    def codes(self, tx: Tx, categorie: str) -> frozenset[str]:
+    def codes(self, tx: Tx, gemeente: str, categorie: str) -> frozenset[str]:
         now = time.monotonic()
         with self._lock:
-            hit = self._cached.get(categorie)
+            hit = self._cached.get((gemeente, categorie))
         if hit is not None and hit[0] > now:
             return hit[1]
-        codes = frozenset(
-            code
-            for (code,) in tx.all(
-                "SELECT code FROM product_codes WHERE categorie = ?", (categorie,)
-            )
-        )
+        lists: dict[str, set[str]] = {gemeente: set(), "": set()}
+        for owner, code in tx.all(
+            "SELECT gemeente, code FROM product_codes WHERE categorie = ? AND gemeente IN (?, '')",
+            (categorie, gemeente),
+        ):
+            lists[owner].add(code)
+        codes = frozenset(lists[gemeente] or lists[""])
         with self._lock:
-            self._cached[categorie] = (now + self.ttl, codes)
+            self._cached[(gemeente, categorie)] = (now + self.ttl, codes)
         return codes
 
     def forget(self) -> None:
@@ -82,6 +85,7 @@ class Context:
     _clients: dict[str, r.Client | None] = field(default_factory=dict)
     _allocations: dict[int, r.Allocation | None] = field(default_factory=dict)
     _client_allocations: list[r.Allocation] | None = None
+    _allocated_here: dict[int | None, bool] = field(default_factory=dict)
     _starts: dict[tuple[int, int | None], list[r.Start]] = field(default_factory=dict)
     _verzoeken: dict[str, r.Request | None] = field(default_factory=dict)
     _lines: dict[str, r.Line | None] = field(default_factory=dict)
@@ -124,6 +128,31 @@ class Context:
         from app.standard.codec import path_of
 
         return self.line_clients.get(path_of(line).rsplit("/Prestaties/", 1)[0])
+
+    def client_of(self, client: object) -> r.Client | None:
+        """The client record of one Client of a declaration or declaration answer."""
+        from app.standard.codec import path_of
+
+        return self.line_clients.get(path_of(client))
+
+    def has_allocations_here(self, client: r.Client) -> bool:
+        """Whether the client has any allocation from this municipality, at any provider."""
+        if client.id not in self._allocated_here:
+            # Asked for every client of a declaration: look them all up at once.
+            known = {c.id for c in self.line_clients.values() if c is not None}
+            ids = sorted(i for i in known | {client.id} if i is not None)
+            ids = [i for i in ids if i not in self._allocated_here]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ", ".join("?" * len(chunk))
+                rows = self.tx.all(
+                    f"SELECT DISTINCT client_id FROM toewijzingen "
+                    f"WHERE municipality_code = ? AND client_id IN ({marks})",
+                    (self.municipality_code, *chunk),
+                )
+                found = {row[0] for row in rows}
+                self._allocated_here.update({i: i in found for i in chunk})
+        return self._allocated_here.get(client.id, False)
 
     # --- allocations ------------------------------------------------------------------------
 
@@ -362,4 +391,5 @@ class Context:
     # --- code lists -------------------------------------------------------------------------
 
     def product_codes(self, categorie: str) -> frozenset[str]:
-        return self.code_list.codes(self.tx, categorie)
+        """The codes of a category on this municipality's product code list (TR381)."""
+        return self.code_list.codes(self.tx, self.municipality_code, categorie)

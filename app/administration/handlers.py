@@ -34,6 +34,8 @@ class Handler:
     per_line: bool = False
     begin: Callable[[Any, Context], None] | None = None
     refuse_line: Callable[[Any, Any, Context, list[str]], None] | None = None
+    # The Client classes the lines are under, judged before their lines.
+    clients: Callable[[Any], list[Any]] = lambda msg: [msg.Client]
 
 
 def _insert(ctx: Context, table: str, record: r.Record, **extra: Callable[[], Any]) -> None:
@@ -427,13 +429,19 @@ HANDLERS: dict[str, Handler] = {
     "WMO307": Handler(lambda msg: list(msg.Client.StopProducten), _apply_stop),
     "WMO315": Handler(lambda msg: list(msg.Client.AangevraagdeProducten), _apply_vot),
     "WMO317": Handler(lambda msg: [msg.Client.Verzoek], _apply_vow),
-    "WMO319": Handler(lambda msg: [msg.Antwoord], _apply_antwoord),
+    "WMO319": Handler(lambda msg: [msg.Antwoord], _apply_antwoord, clients=lambda msg: []),
     "WMO323": Handler(
         _prestaties,
         _grant_prestatie,
         per_line=True,
         begin=_begin_declaratie,
         refuse_line=_refuse_prestatie,
+        clients=lambda msg: list(msg.Declaratie.Clienten),
     ),
-    "WMO325": Handler(_antwoord_lines, _apply_antwoord_line, begin=_begin_antwoord),
+    "WMO325": Handler(
+        _antwoord_lines,
+        _apply_antwoord_line,
+        begin=_begin_antwoord,
+        clients=lambda msg: list(msg.DeclaratieAntwoord.Clienten) if msg.DeclaratieAntwoord else [],
+    ),
 }

@@ -131,7 +131,7 @@ _NOT_ABOUT_CONTENT = frozenset({"media_type", "unknown_receiver"})
 
 
 def _rules_by_level(name: str) -> dict[str, list[Rule]]:
-    levels: dict[str, list[Rule]] = {"header": [], "message": [], "line": []}
+    levels: dict[str, list[Rule]] = {"header": [], "message": [], "client": [], "line": []}
     for r in sorted(REGISTRY.values(), key=lambda r: r.code):
         if r.scope != "message" and name in r.messages:
             levels[r.level].append(r)
@@ -772,19 +772,36 @@ class Ingest:
         if handler.begin is not None:
             handler.begin(msg, ctx)
         lines = handler.lines(msg)
-        # Findings made before judging, by the line they lie in: found by walking up each
-        # finding's path, not by comparing every finding with every line.
-        by_line: dict[str, list[Finding]] = {}
-        unplaced: list[Finding] = []
         line_paths = {codec.path_of(line) for line in lines}
-        for f in refused_lines:
-            where = enclosing(f.path, line_paths)
-            (by_line.setdefault(where, []) if where is not None else unplaced).append(f)
+        # Findings made before the lines are judged, by the line they refuse (a declaration
+        # may hold thousands of lines): the message rules' and the service's own, and those
+        # of rules per client that name a line. A finding on a client itself leaves its
+        # lines unjudged (0233, IV087).
+        preset: dict[str, list[Finding]] = {}
+        stray: list[Finding] = []
+        unjudged: set[str] = set()
+        early = list(refused_lines)
+        for client in handler.clients(msg):
+            for f in _run(levels["client"], msg, ctx, client):
+                if enclosing(f.path, line_paths) is None:
+                    findings.append(f)
+                    unjudged.add(codec.path_of(client))
+                else:
+                    early.append(f)
+        for f in early:
+            line_path = enclosing(f.path, line_paths)
+            (preset.setdefault(line_path, []) if line_path else stray).append(f)
         for line in lines:
             if ctx.budget is not None:
                 ctx.budget.check()
-            found = list(by_line.get(codec.path_of(line), ()))
-            found += _run(levels["line"], msg, ctx, line)
+            where = codec.path_of(line)
+            found = list(preset.get(where, ()))
+            if enclosing(where, unjudged) is None:
+                found += _run(levels["line"], msg, ctx, line)
+            elif not found:
+                if handler.refuse_line is not None:
+                    handler.refuse_line(msg, line, ctx, [retour.NOT_JUDGED])
+                continue
             if not found:
                 handler.apply_line(msg, line, ctx)
             elif handler.refuse_line is not None:
@@ -792,7 +809,7 @@ class Ingest:
                     msg, line, ctx, list(dict.fromkeys(f.return_code for f in found))
                 )
             findings.extend(found)
-        findings.extend(unplaced)
+        findings.extend(stray)
         if handler.per_line or not findings:
             ctx.flush()  # all or nothing: a refused message writes none of its changes
         return findings

@@ -378,12 +378,16 @@ class Prestatie(Base):
 
 
 class ProductCode(Base):
-    """The product code list the service checks TR381 against."""
+    """An entry of a product code list TR381 checks against: a municipality's own list
+    (gemeente, its CBS code) or the service-wide default (gemeente '')."""
 
     __tablename__ = "product_codes"
-    __table_args__ = (UniqueConstraint("categorie", "code"),)
+    __table_args__ = (
+        UniqueConstraint("gemeente", "categorie", "code", name="uq_product_codes_entry"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    gemeente: Mapped[str] = mapped_column(String(4), default="", server_default="")
     categorie: Mapped[str] = mapped_column(String(2))
     code: Mapped[str] = mapped_column(String(5))
     omschrijving: Mapped[str] = mapped_column(Text, default="")

@@ -10,6 +10,7 @@ from fractions import Fraction
 from app.administration import records as rec
 
 MINUTE, HOUR = "01", "04"
+OUTPUT_PIECES, EFFORT_PIECES = "82", "84"  # stuks (output), stuks (inspanning)
 SUNDAY = 6
 
 
@@ -49,8 +50,19 @@ def sundays(begin: date, end: date) -> int:
     return 0 if first > end else (end - first).days // 7 + 1
 
 
+def method(a: rec.Allocation, variant: str) -> str:
+    """How weeks are counted for an allocation (IV077): its unit names the method where it
+    is pieces of output (82) or of effort (84), whatever the contract; otherwise the
+    contract's variant decides."""
+    if a.eenheid == OUTPUT_PIECES:
+        return "outputgericht"
+    if a.eenheid == EFFORT_PIECES:
+        return "inspanningsgericht"
+    return variant
+
+
 def _weeks(a: rec.Allocation, begin: date, end: date, variant: str) -> int:
-    if variant == "outputgericht":
+    if method(a, variant) == "outputgericht":
         count = sundays(begin, end)
         # The allocation's last, broken week counts in the period holding its last Sunday.
         if a.einddatum is not None and a.einddatum.weekday() != SUNDAY:
@@ -76,7 +88,7 @@ def period_maximum(a: rec.Allocation, begin: date, end: date, variant: str) -> F
         case "1":
             return v * _days(begin, end)
         case "2":
-            if variant != "outputgericht" and a.product_categorie == "01":
+            if method(a, variant) != "outputgericht" and a.product_categorie == "01":
                 return v * 6  # household help: six weeks' volume per month (IV077)
             return v * _weeks(a, begin, end, variant)
         case "4":

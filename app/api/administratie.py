@@ -713,19 +713,33 @@ class ProductCodeOut(BaseModel):
     categorie: str = Field(description="ProductCategorie (WMO020)", examples=["02"])
     code: str = Field(description="ProductCode", examples=["02N03"])
     omschrijving: str = Field(examples=["Begeleiding, intervention level 3"])
+    gemeente: str | None = Field(
+        description="the list the code is on: a municipality's own (its CBS code), or the "
+        "service-wide default (null)",
+        examples=["0307"],
+    )
 
 
 @router.get(
     "/productcodes",
     response_model=list[ProductCodeOut],
     summary="The product code list TR381 checks against",
-    description="Every product code the service knows, by category and code. A category "
-    "without listed codes is not checked.",
+    description="Without `gemeente`, the service-wide default list. With it, the list TR381 "
+    "applies to that municipality's messages: per category its own codes, or the default's "
+    "where it has none of its own. A category without listed codes is not checked.",
     responses={422: INVALID_REQUEST},
 )
 def list_product_codes(
     request: Request,
     who: Annotated[Caller, Depends(caller)],
+    gemeente: Annotated[
+        str | None,
+        Query(
+            pattern=CBS_CODE,
+            description="the list of this municipality (CBS code)",
+            examples=["0307"],
+        ),
+    ] = None,
     categorie: Annotated[
         str | None,
         Query(
@@ -736,7 +750,12 @@ def list_product_codes(
     ] = None,
 ) -> list[ProductCodeOut]:
     with services(request).database.read() as s:
-        return [ProductCodeOut(**vars(e)) for e in product_codes.listed(s, categorie)]
+        found = (
+            product_codes.effective(s, gemeente, categorie)
+            if gemeente is not None
+            else product_codes.listed(s, categorie)
+        )
+        return [ProductCodeOut(**{**vars(e), "gemeente": e.gemeente or None}) for e in found]
 
 
 @router.get(

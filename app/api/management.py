@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app import access
-from app.administration import participants
+from app.administration import participants, product_codes
 from app.administration.models import Participant
 from app.api.deps import Caller, Forbidden, caller, services
 from app.api.fields import (
@@ -476,9 +476,10 @@ def get_catalogue(
     response_model=Catalogue,
     status_code=201,
     summary="Load a catalogue version",
-    description="Creates the version (201) and puts its functions' product codes on the "
-    "product code list. Loading a version again with the same content changes nothing "
-    "(200); with other content it is refused (409): publish it as a new version.",
+    description="Creates the version (201). Its functions' product codes go on the product "
+    "code lists of the municipalities of each contract that uses it, when that contract is "
+    "loaded. Loading a version again with the same content changes nothing (200); with "
+    "other content it is refused (409): publish it as a new version.",
     responses={
         200: {"description": "already loaded with this content", "model": Catalogue},
         201: {"description": "loaded"},
@@ -560,6 +561,113 @@ def _refusal(exc: config.ConfigError, what: str) -> Refused:
         f"the {what} is not valid",
         f"{len(errors)} problem{'s' if len(errors) != 1 else ''}; nothing was changed",
         errors=errors,
+    )
+
+
+# --- product code lists --------------------------------------------------------------------------
+
+
+class ProductCodeIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"categorie": "02", "code": "02N03", "omschrijving": "Begeleiding IN3"}]
+        },
+    )
+
+    categorie: ProductCategorie = Field(description="ProductCategorie (WMO020)")
+    code: str = Field(
+        pattern=PRODUCT_CODE, description="ProductCode: 1-5 letters and digits", examples=["02N03"]
+    )
+    omschrijving: str = Field(
+        default="", max_length=200, pattern=r"^[^\x00]*$", examples=["Begeleiding IN3"]
+    )
+
+
+class ProductCodeList(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "gemeente": "0307",
+                    "replace": False,
+                    "codes": [{"categorie": "02", "code": "02N03", "omschrijving": "IN3"}],
+                }
+            ]
+        },
+    )
+
+    gemeente: str | None = Field(
+        default=None,
+        pattern=CBS_CODE,
+        description="the municipality whose own list this is (CBS code); absent or null: the "
+        "service-wide default",
+        examples=["0307"],
+    )
+    replace: StrictBool = Field(
+        default=False,
+        description="replace the whole list; otherwise only the categories the codes are in",
+    )
+    codes: list[ProductCodeIn] = Field(max_length=10_000, description="the codes to list")
+
+
+class ProductCodesLoaded(BaseModel):
+    gemeente: str | None = Field(
+        description="the list loaded (null: the default)", examples=["0307"]
+    )
+    categories: list[str] = Field(description="the categories replaced", examples=[["02"]])
+    count: int = Field(description="codes now on the list in those categories", examples=[4])
+
+
+@router.put(
+    "/productcodes",
+    response_model=ProductCodesLoaded,
+    summary="Load a product code list",
+    description="Replaces, on a municipality's own list or on the service-wide default, the "
+    "codes of every category the body names (or with `replace` the whole list), as `iwmo "
+    "product-codes import` does. A body with any bad code changes nothing. TR381 judges a "
+    "municipality's messages by its own codes in a category, and by the default's in a "
+    "category it has none of.",
+    responses={
+        400: NOT_JSON,
+        **_OPERATORS_ONLY,
+        409: problem(
+            409,
+            "what the schema cannot state: a code listed twice, or a municipality that is not "
+            "on the CBS list; `errors` lists every problem",
+            "invalid_product_code_list",
+            "the product code list is not valid",
+            "1 problem; nothing was changed",
+            errors=["codes[1]: 02N03 is listed twice in category 02"],
+        ),
+        422: INVALID_REQUEST,
+    },
+)
+def load_product_codes(
+    request: Request, body: ProductCodeList, who: Annotated[Caller, Depends(caller)]
+) -> ProductCodesLoaded:
+    _operator(who, "change product code lists")
+    svc = services(request)
+    gemeente = body.gemeente or product_codes.DEFAULT
+    try:
+        entries = product_codes.checked(
+            (f"codes[{i}]", c.categorie, c.code, c.omschrijving) for i, c in enumerate(body.codes)
+        )
+        with svc.database.write() as s:
+            count = product_codes.load(s, entries, gemeente=gemeente, everything=body.replace)
+    except product_codes.ProductCodeError as exc:
+        errors = str(exc).split("; ")
+        raise Refused(
+            409,
+            "invalid_product_code_list",
+            "the product code list is not valid",
+            f"{len(errors)} problem{'s' if len(errors) != 1 else ''}; nothing was changed",
+            errors=errors,
+        ) from exc
+    svc.ingest.product_codes.forget()
+    return ProductCodesLoaded(
+        gemeente=body.gemeente, categories=sorted({e.categorie for e in entries}), count=count
     )
 
 

@@ -98,7 +98,7 @@ class LoadReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    product_codes_added: list[str] = field(default_factory=list)  # "02 02N01"
+    product_codes_added: list[str] = field(default_factory=list)  # "0307 02 02N01"
     dry_run: bool = False
 
     def outcome(self, label: str) -> str | None:
@@ -119,7 +119,12 @@ class LoadReport:
             if getattr(self, name)
         ]
         if self.product_codes_added:
-            lines.append(f"product codes added: {', '.join(self.product_codes_added)}")
+            lists: dict[str, list[str]] = {}
+            for entry in self.product_codes_added:
+                gemeente, _, code = entry.partition(" ")
+                lists.setdefault(gemeente, []).append(code)
+            added = "; ".join(f"{g}: {', '.join(codes)}" for g, codes in lists.items())
+            lines.append(f"product codes added: {added}")
         if not lines:
             lines.append("nothing to load")
         if self.dry_run:
@@ -349,7 +354,9 @@ class _Plan:
     catalogues_known: list[str] = field(default_factory=list)
     contracts: list[tuple[dict[str, Any], Contract | None]] = field(default_factory=list)
     contracts_known: list[str] = field(default_factory=list)
-    product_codes: dict[tuple[str, str], str] = field(default_factory=dict)  # to add
+    in_file: list[dict[str, Any]] = field(default_factory=list)  # every contract, as checked
+    # Product codes to add: (gemeente, categorie, code) -> omschrijving.
+    product_codes: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
     def report(self, dry_run: bool) -> LoadReport:
         r = LoadReport(dry_run=dry_run)
@@ -360,7 +367,7 @@ class _Plan:
         for data, existing in self.contracts:
             (r.created if existing is None else r.updated).append(f"contract {data['key']}")
         r.unchanged += [f"contract {key}" for key in self.contracts_known]
-        r.product_codes_added = [f"{c} {code}" for c, code in sorted(self.product_codes)]
+        r.product_codes_added = [f"{g} {c} {code}" for g, c, code in sorted(self.product_codes)]
         return r
 
 
@@ -627,6 +634,7 @@ def _plan_contracts(plan: _Plan, ctx: _Context, items: list[Any]) -> None:
             p.add(f"{where}.key", f"{data['key']} is defined twice")
             continue
         seen.add(data["key"])
+        plan.in_file.append(data)
         existing = stored.get(data["key"])
         if existing is None:
             plan.contracts.append((data, None))
@@ -934,24 +942,38 @@ def _ref_key(ref: str) -> tuple[str, int]:
 
 
 def _plan_product_codes(plan: _Plan, ctx: _Context) -> None:
-    """TR381 would refuse a function's product code that is not on the product code list,
-    so every catalogue the definition loads or uses puts its codes there (never removing
-    any: the list may hold codes for other providers)."""
-    listed = {
-        (c, code)
-        for c, code in ctx.session.execute(select(ProductCode.categorie, ProductCode.code))
+    """TR381 would refuse a function's product code that is not on the municipality's
+    product code list, so every contract in the definition puts its functions' codes on the
+    lists of its own municipalities — and no others: regions may use one category with
+    different codes. Nothing is removed, and a municipality's list only grows: when a
+    contract gives it its first own codes in a category, the service-wide default's codes
+    of that category come along, so what the municipality accepted before it still does."""
+    listed: dict[tuple[str, str], dict[str, str]] = {}  # (gemeente, categorie) -> code, name
+    for g, c, code, name in ctx.session.execute(
+        select(
+            ProductCode.gemeente, ProductCode.categorie, ProductCode.code, ProductCode.omschrijving
+        )
+    ):
+        listed.setdefault((g, c), {})[code] = name
+    names: dict[tuple[str, int], dict[str, str]] = {
+        ref: {f.key: f.name for f in c.functions} for ref, c in ctx.stored.items()
     }
-    wanted: dict[tuple[str, str], str] = {}
-    for c in plan.catalogues:
-        for f in c["functions"]:
-            wanted.setdefault((f["categorie"], f["code"]), f["name"])
-    used = {_ref_key(data["catalogue"]) for data, _ in plan.contracts}
-    used |= {_ref_key(c.ref) for c in ctx.stored.values() if c.ref in plan.catalogues_known}
-    for ref in used:
-        stored = ctx.stored.get(ref)
-        for f in stored.functions if stored is not None else ():
-            wanted.setdefault((f.categorie, f.code), f.name)
-    plan.product_codes = {k: v for k, v in wanted.items() if k not in listed}
+    for new in plan.catalogues:
+        names[(new["key"], new["version"])] = {f["key"]: f["name"] for f in new["functions"]}
+    wanted: dict[tuple[str, str, str], str] = {}
+    for data in plan.in_file:
+        ref = _ref_key(data["catalogue"])
+        catalogue = ctx.catalogues[ref]
+        for key in data.get("functions") or catalogue.functions:
+            categorie, code = catalogue.functions[key]
+            for gemeente in data["municipalities"]:
+                if (gemeente, categorie) not in listed:
+                    for known, name in listed.get(("", categorie), {}).items():
+                        wanted.setdefault((gemeente, categorie, known), name)
+                wanted.setdefault((gemeente, categorie, code), names[ref].get(key, key))
+    plan.product_codes = {
+        k: v for k, v in wanted.items() if k[2] not in listed.get((k[0], k[1]), {})
+    }
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -989,8 +1011,8 @@ def _apply(session: Session, plan: _Plan) -> None:
             )
         )
     session.add_all(
-        ProductCode(categorie=c, code=code, omschrijving=name[:_NAME_MAX])
-        for (c, code), name in sorted(plan.product_codes.items())
+        ProductCode(gemeente=g, categorie=c, code=code, omschrijving=name[:_NAME_MAX])
+        for (g, c, code), name in sorted(plan.product_codes.items())
     )
     session.flush()
     ids = _catalogue_ids(session)

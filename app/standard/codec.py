@@ -92,8 +92,9 @@ def _text(el: etree._Element) -> str:
 
 # --- decoding -----------------------------------------------------------------------------
 
-# What to do with one child element: attribute name, spec, converter for values.
-_Step = tuple[str, Spec, Callable[[str], Any] | None]
+# What to do with one child element: attribute name, spec, converter for values (None for a
+# class or a list), and the element's local name.
+_Step = tuple[str, Spec, Callable[[str], Any] | None, str]
 
 
 @cache
@@ -102,7 +103,9 @@ def _plan(cls: type, message_ns: str) -> dict[str, _Step]:
     plan: dict[str, _Step] = {}
     for spec in elements.specs(cls):
         conv = _CONVERTERS[spec.simple.base] if spec.simple is not None else None
-        plan[f"{{{ns}}}{spec.name}"] = (spec.name, spec, conv)
+        if spec.kind == "list":
+            conv = None  # items are read by _decode_items
+        plan[f"{{{ns}}}{spec.name}"] = (spec.name, spec, conv, spec.name)
     return plan
 
 
@@ -114,7 +117,7 @@ def decode(root: etree._Element, message_type: MessageType | None = None) -> Any
         if found is None or qname.localname != "Bericht":
             raise CodecError(f"root element {qname.text} is not an iWmo 3.2 message", "/")
         message_type = found
-    return _decode(root, message_type.root, message_type, "/Bericht")
+    return _decode(root, message_type.root, message_type.namespace, "/Bericht")
 
 
 def decode_header(root: etree._Element, message_type: MessageType) -> Any:
@@ -124,7 +127,7 @@ def decode_header(root: etree._Element, message_type: MessageType) -> Any:
     assert header_cls is not None
     for child in root:
         if isinstance(child.tag, str):
-            return _decode(child, header_cls, message_type, "/Bericht/Header")
+            return _decode(child, header_cls, message_type.namespace, "/Bericht/Header")
     raise CodecError("the message has no Header", "/Bericht")
 
 
@@ -176,7 +179,7 @@ def decode_while_reading(data: bytes, message_type: MessageType) -> Any:
         cls = items.get((str(container.tag), str(el.tag)))
         if cls is None:  # an element of the same name that is not a list's item
             continue
-        decoded[el] = _decode(el, cls, message_type, path(el), decoded)
+        decoded[el] = _decode(el, cls, message_type.namespace, path(el), decoded)
         ended[container] = ended.get(container, 0) + 1
         paths.pop(el, None)
         # What the item was read from is no longer needed: keep an empty element in its
@@ -188,7 +191,7 @@ def decode_while_reading(data: bytes, message_type: MessageType) -> Any:
         root = el.getroottree().getroot()
     if root is None:
         return decode(etree.fromstring(data, _compact_parser()), message_type)
-    return _decode(root, message_type.root, message_type, "/Bericht", decoded)
+    return _decode(root, message_type.root, message_type.namespace, "/Bericht", decoded)
 
 
 @cache
@@ -250,32 +253,34 @@ def _compact_parser() -> etree.XMLParser:
 def _decode(
     el: etree._Element,
     cls: type,
-    mt: MessageType,
+    ns: str,
     path: str,
     decoded: dict[etree._Element, Any] | None = None,
 ) -> Any:
-    plan = _plan(cls, mt.namespace)
+    # On the hot path of every message: a child's path is only built where it is kept (a
+    # nested object) or reported (an error).
+    plan = _plan(cls, ns)
     kwargs: dict[str, Any] = {}
     for child in el:
         tag = child.tag
-        if not isinstance(tag, str):
-            continue  # comment or processing instruction
         step = plan.get(tag)
-        name = tag.rpartition("}")[2]
         if step is None:
+            if not isinstance(tag, str):
+                continue  # comment or processing instruction
+            name = tag.rpartition("}")[2]
             raise CodecError(f"unexpected element {name}", f"{path}/{name}")
-        attr, spec, conv = step
-        child_path = f"{path}/{name}"
-        if spec.kind == "list":
-            kwargs[attr] = _decode_items(child, spec, mt, child_path, decoded)
-        elif conv is not None:
+        attr, spec, conv, name = step
+        if conv is not None:
+            text = (child.text or "") if len(child) == 0 else _text(child)
             try:
-                kwargs[attr] = conv(_text(child))
+                kwargs[attr] = conv(text)
             except ValueError as exc:
-                raise CodecError(str(exc), child_path) from None
+                raise CodecError(_unrepresentable(spec, str(exc)), f"{path}/{name}") from None
+        elif spec.kind == "list":
+            kwargs[attr] = _decode_items(child, spec, ns, f"{path}/{name}", decoded)
         else:
             assert spec.cls is not None
-            kwargs[attr] = _decode(child, spec.cls, mt, child_path, decoded)
+            kwargs[attr] = _decode(child, spec.cls, ns, f"{path}/{name}", decoded)
     try:
         obj = cls(**kwargs)
     except TypeError as exc:
@@ -284,10 +289,19 @@ def _decode(
     return obj
 
 
+def _unrepresentable(spec: Spec, reason: str) -> str:
+    # A personal value (a birth date) is described by its form, never repeated.
+    if not spec.personal:
+        return reason
+    kind = spec.simple.base if spec.simple is not None else "value"
+    years = " (a year outside 0001-9999)" if kind == "date" else ""
+    return f"{spec.name}: a {kind} the service cannot represent{years}"
+
+
 def _decode_items(
     container: etree._Element,
     spec: Spec,
-    mt: MessageType,
+    ns: str,
     path: str,
     decoded: dict[etree._Element, Any] | None = None,
 ) -> list[Any]:
@@ -303,7 +317,7 @@ def _decode_items(
             result.append(decoded.pop(item))
         else:
             assert spec.cls is not None
-            result.append(_decode(item, spec.cls, mt, f"{path}/{spec.item}[{index}]", decoded))
+            result.append(_decode(item, spec.cls, ns, f"{path}/{spec.item}[{index}]", decoded))
     return result
 
 

@@ -8,7 +8,6 @@ reasons, without echoing personal data.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
 import sys
@@ -289,15 +288,9 @@ def element_specs(message: str) -> dict[tuple[str, str], Spec]:
     found: dict[tuple[str, str], Spec] = {}
 
     def add(key: tuple[str, str], spec: Spec) -> None:
-        known = found.setdefault(key, spec)
-        # A retour's header and its classes both hold RetourCodes/RetourCode: required and
-        # not retour-only in the header (of a WMO325), optional and retour-only in the
-        # classes. Where a list occurs does not change how its values are written, which is
-        # all the explanations look at.
-        same_value = dataclasses.replace(
-            known, optional=spec.optional, retour_only=spec.retour_only
-        )
-        if same_value != spec:
+        # RetourCodes occur in the header and in every message class; they differ only in
+        # whether they are optional, which explaining a value does not need.
+        if _shape(found.setdefault(key, spec)) != _shape(spec):
             raise ValueError(f"{message}: {key} has two different specs")
 
     def walk(cls: type, element_name: str) -> None:
@@ -312,3 +305,7 @@ def element_specs(message: str) -> dict[tuple[str, str], Spec]:
 
     walk(catalogue.get(message).root, "Bericht")
     return found
+
+
+def _shape(spec: Spec) -> tuple[object, ...]:
+    return (spec.kind, spec.simple, spec.item, spec.cls, spec.personal, spec.facets)

@@ -16,6 +16,8 @@ import pytest
 from app.services import Services
 from app.standard import messages as m
 from tests.administration.helpers import (
+    AANBIEDER,
+    GEMEENTE,
     OTHER_AANBIEDER,
     OTHER_BSN,
     Party,
@@ -262,11 +264,63 @@ def test_tr338_tr304_line_on_the_clients_own_allocation(allocated: None, aanbied
     one_granted(aanbieder, prestatie("P1", 101))
 
 
-def test_tr304_line_under_another_client(allocated: None, aanbieder: Party) -> None:
-    msg = declaratie((OTHER_BSN, prestatie("P1", 101)), prestatie("P2", begin=date(2023, 2, 1)))
-    # Only the other client's line is refused: the lines are judged one by one.
-    assert refused_lines(aanbieder.send(msg)) == {"P1": ["8187"]}
-    assert declared_lines(aanbieder) == {"P1": ("afgewezen", ["8187"]), "P2": ("toegekend", [])}
+def test_tr304_line_under_another_client(
+    allocated: None, gemeente: Party, aanbieder: Party
+) -> None:
+    # The other client has an allocation here, but P1 declares on client BSN's 101: the line
+    # is refused, and the client's other line and the other client's lines are judged.
+    allocate(gemeente, toegewezen(301), bsn=OTHER_BSN)
+    msg = declaratie(
+        (OTHER_BSN, prestatie("P1", 101)),
+        (OTHER_BSN, prestatie("P3", 301, volume=10)),
+        prestatie("P2", begin=date(2023, 2, 1)),
+    )
+    r = aanbieder.send(msg)
+    assert refused_lines(r) == {"P1": ["8187"]}
+    assert retour_codes(r.content)["/Bericht/DeclaratieAntwoord/Clienten/Client[1]"] == ["0200"]
+    assert declared_lines(aanbieder) == {
+        "P1": ("afgewezen", ["8187"]),
+        "P2": ("toegekend", []),
+        "P3": ("toegekend", []),
+    }
+
+
+def test_tr304_a_client_without_any_allocation_here_is_refused_as_a_client(
+    allocated: None, aanbieder: Party
+) -> None:
+    # OTHER_BSN has no allocation from this municipality at all: the fault is the Client's
+    # (8187 on the Client), and its lines are not judged (0233), as IV087 describes. Today's
+    # lines of client BSN are judged as usual.
+    msg = declaratie(
+        (OTHER_BSN, prestatie("P1", 101)),
+        (OTHER_BSN, prestatie("P3", 101, begin=date(2023, 2, 1))),
+        prestatie("P2", begin=date(2023, 2, 1)),
+    )
+    r = aanbieder.send(msg)
+    assert refused_lines(r) == {"P1": ["0233"], "P3": ["0233"]}
+    codes = retour_codes(r.content)
+    assert codes["/Bericht/DeclaratieAntwoord/Clienten/Client[1]"] == ["8187"]
+    assert declared_lines(aanbieder) == {
+        "P1": ("afgewezen", ["0233"]),
+        "P2": ("toegekend", []),
+        "P3": ("afgewezen", ["0233"]),
+    }
+
+
+def test_tr304_a_refused_clients_line_keeps_the_finding_it_had_before(
+    allocated: None, aanbieder: Party
+) -> None:
+    # TR319 (within the message) refused P3 before the client was judged: its code stays;
+    # the client's other line is not judged.
+    msg = declaratie(
+        (OTHER_BSN, prestatie("P1", 101)),
+        (OTHER_BSN, prestatie("P3", 101, begin=APRIL, eind=date(2023, 4, 3))),
+        prestatie("P2", begin=date(2023, 2, 1)),
+    )
+    r = aanbieder.send(msg)
+    assert refused_lines(r) == {"P1": ["0233"], "P3": ["9319"]}
+    assert declared_lines(aanbieder)["P3"] == ("afgewezen", ["9319"])
+    assert declared_lines(aanbieder)["P2"] == ("toegekend", [])
 
 
 def one_day(reden: str | None) -> m.ToegewezenProduct:
@@ -658,6 +712,93 @@ def test_tr321_iv077_example(
 def test_tr321_does_not_judge_credits(allocated: None, aanbieder: Party) -> None:
     declared_p1(aanbieder, volume=310)
     one_granted(aanbieder, credit("C1", "P1", volume=310), periode=APRIL)
+
+
+# Three pieces a week through February 2026, which begins on a Sunday: 4 Sundays (output)
+# but 5 calendar weeks touched (effort: ISO weeks 5 to 9).
+FEBRUARY_2026 = date(2026, 2, 1)
+
+
+def pieces_a_week(eenheid: str) -> m.ToegewezenProduct:
+    return toegewezen(
+        101,
+        Product=m.Product(Categorie="02", Code="02A01"),
+        Toewijzingsdatum=date(2026, 1, 15),
+        Ingangsdatum=date(2026, 1, 1),
+        Einddatum=date(2026, 12, 31),
+        Omvang=omvang(3, eenheid, "2"),
+    )
+
+
+def contract(services: Services, variant: str) -> None:
+    """A contract of GEMEENTE with AANBIEDER as main contractor, for 2026."""
+    from tests.routing.conftest import load
+
+    load(
+        services,
+        {
+            "catalogues": [
+                {
+                    "key": "pieces",
+                    "version": 1,
+                    "name": "Pieces",
+                    "functions": [
+                        {"key": "f1", "name": "Function 1", "categorie": "02", "code": "02A01"}
+                    ],
+                }
+            ],
+            "contracts": [
+                {
+                    "key": "pieces",
+                    "name": "Pieces",
+                    "main_contractor": AANBIEDER,
+                    "variant": variant,
+                    "begindatum": "2026-01-01",
+                    "catalogue": "pieces@1",
+                    "municipalities": {GEMEENTE: {}},
+                }
+            ],
+        },
+    )
+
+
+def pieces_line(volume: int, eenheid: str) -> m.Prestatie:
+    return prestatie(
+        "P1", begin=FEBRUARY_2026, volume=volume, eenheid=eenheid, categorie="02", code="02A01"
+    )
+
+
+@pytest.mark.parametrize("variant", [None, "inspanningsgericht", "outputgericht"])
+@pytest.mark.parametrize("volume", [12, 13])
+def test_tr321_pieces_of_output_count_sundays_whatever_the_contract(
+    variant: str | None, volume: int, services: Services, gemeente: Party, aanbieder: Party
+) -> None:
+    # Eenheid 82 says the allocation is output-based (IV077, output method): February 2026
+    # holds 4 Sundays, so 3 a week allows 12 — not the 15 of five calendar weeks, which an
+    # effort-based reading (the default without a contract) would allow.
+    if variant:
+        contract(services, variant)
+    allocate(gemeente, pieces_a_week("82"), dagtekening=date(2026, 1, 15))
+    line = pieces_line(volume, "82")
+    if volume > 12:
+        assert one_line(aanbieder, line, periode=FEBRUARY_2026) == {"P1": ["9321"]}
+    else:
+        one_granted(aanbieder, line, periode=FEBRUARY_2026)
+
+
+@pytest.mark.parametrize(("volume", "ok"), [(15, True), (16, False)])
+def test_tr321_pieces_of_effort_count_calendar_weeks_under_an_output_contract(
+    volume: int, ok: bool, services: Services, gemeente: Party, aanbieder: Party
+) -> None:
+    # Eenheid 84 (pieces, effort) says the allocation is effort-based: the five calendar
+    # weeks February 2026 touches count, though the contract is output-based.
+    contract(services, "outputgericht")
+    allocate(gemeente, pieces_a_week("84"), dagtekening=date(2026, 1, 15))
+    line = pieces_line(volume, "84")
+    if ok:
+        one_granted(aanbieder, line, periode=FEBRUARY_2026)
+    else:
+        assert one_line(aanbieder, line, periode=FEBRUARY_2026) == {"P1": ["9321"]}
 
 
 # --- TR322: all lines on an allocation together fit its total --------------------------------

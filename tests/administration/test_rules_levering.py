@@ -365,6 +365,40 @@ def test_tr326_lines_see_earlier_lines_of_the_same_message(
     ]
 
 
+# Regional reading: on a generic decision (no product) delivery starts and stops at
+# function level, one delivery per function at a time, several functions at once.
+
+
+@pytest.fixture
+def generic(gemeente: Party, aanbieder: Party) -> None:
+    """A generic allocation 101 of client BSN: no product, a budget, 2023."""
+    decision = toegewezen(101, Product=None, Omvang=None, Budget=1_500_000)
+    assert approved(gemeente.send(toewijzingen(decision)))
+
+
+def function_start(code: str, begindatum: date) -> Any:
+    return start(categorie="02", code=code, begindatum=begindatum)
+
+
+def test_tr326_a_generic_decision_runs_several_functions_at_once(
+    generic: None, aanbieder: Party
+) -> None:
+    assert approved(aanbieder.send(function_start("02N01", date(2023, 1, 5))))
+    assert approved(aanbieder.send(function_start("02N02", date(2023, 1, 9))))
+    assert sorted(d["product_code"] for d in deliveries(aanbieder)) == ["02N01", "02N02"]
+
+
+def test_tr326_a_generic_decision_runs_one_delivery_per_function(
+    generic: None, aanbieder: Party, operator: Party
+) -> None:
+    assert approved(aanbieder.send(function_start("02N01", date(2023, 1, 5))))
+    msg = function_start("02N01", date(2023, 2, 1))
+    assert refused_unchanged(aanbieder, operator, msg, START) == ["9326"]
+    stopped = stop("23", date(2023, 1, 31), categorie="02", code="02N01")
+    assert approved(aanbieder.send(stopped))
+    assert approved(aanbieder.send(function_start("02N01", date(2023, 2, 1))))
+
+
 # --- TR413, TR414, TR415: what may follow a stop ----------------------------------------------
 
 

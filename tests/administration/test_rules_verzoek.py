@@ -207,13 +207,14 @@ def test_tr347_another_provider_may_use_the_same_reference(
 def test_tr304_change_request_for_a_client_without_allocation_here(
     app: Any, services: Services, gemeente: Party, aanbieder: Party, operator: Party
 ) -> None:
-    # The client's allocation 201 is at another provider. The unchanged product is then no
+    # The client's allocation 201 is at another provider. The client is refused (TR304), so
+    # what lies below it is not judged (0233), though the unchanged product would be no
     # current allocation of this provider either (TR350).
     party(app, services, OTHER_AANBIEDER, "provider")
     allocate(gemeente, toegewezen(201), bsn=OTHER_BSN, aanbieder=OTHER_AANBIEDER)
     msg = wijziging("W1", bsn=OTHER_BSN, ongewijzigd=(201,), wijzigen=(), nieuw=(nieuw_product(),))
     found = refused(aanbieder, operator, msg)
-    assert (found[CLIENT], found[VERZOEK], found[UNCHANGED]) == (["8187"], ["0233"], ["9350"])
+    assert (found[CLIENT], found[VERZOEK], found[UNCHANGED]) == (["8187"], ["0233"], ["0233"])
 
 
 def test_tr304_change_request_for_a_client_with_allocation_here(

@@ -114,6 +114,13 @@ MATRIX: list[tuple[str, str, str, Send]] = [
     ("GET", "/v1/leveringen", PARTIES, NOTHING),
     ("GET", "/v1/verzoeken", PARTIES, NOTHING),
     ("GET", "/v1/productcodes", PARTIES, NOTHING),
+    ("GET", f"/v1/productcodes?gemeente={GEMEENTE}", PARTIES, NOTHING),
+    (
+        "PUT",
+        "/v1/productcodes",
+        OPS.format(200),
+        _json({"gemeente": OTHER_GEMEENTE, "codes": [{"categorie": "02", "code": "02N09"}]}),
+    ),
     ("GET", "/v1/declaraties", PARTIES, NOTHING),
     ("GET", "/v1/declaraties/{declaration}", DIRECT, NOTHING),
     # Mailboxes: item ids count per recipient; only the main contractor has this many.

@@ -218,8 +218,8 @@ def test_a_declaration_for_5000_clients_just_under_the_limit_is_answered(
     gemeente: Party,
     aanbieder: Party,
 ) -> None:
-    """Schema-valid; every line refers to an allocation the provider does not have, so the
-    WMO325 lists all 5,000 lines as refused."""
+    """Schema-valid; no client has an allocation from the municipality, so each is refused
+    as a client (8187, TR304) and the WMO325 lists all 5,000 lines as not judged (0233)."""
     bsn = _bsns()
     body = xml(
         declaratie(
@@ -236,8 +236,10 @@ def test_a_declaration_for_5000_clients_just_under_the_limit_is_answered(
     )
     assert len(lines) == CLIENTS
     assert {c.text for line in lines for c in line.iterfind("{*}RetourCodes/{*}RetourCode")} == {
-        "9338"
+        "0233"
     }
+    clients = answer.findall(".//{*}DeclaratieAntwoord/{*}Clienten/{*}Client")
+    assert {c.findtext("{*}RetourCodes/{*}RetourCode") for c in clients} == {"8187"}
     message_id = int(r.headers["location"].rsplit("/", 1)[1])
     seen = recorded(aanbieder, message_id)
     assert (seen["status"], seen["size"]) == ("rejected", len(body))

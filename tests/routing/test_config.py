@@ -75,7 +75,11 @@ def test_the_region_file_loads_cleanly(services: Services) -> None:
         f"contract {BESCHERMD_WONEN}",
     ]
     assert report.updated == report.unchanged == []
-    assert len(report.product_codes_added) == 9
+    # Each contract's function codes, on its own municipalities' lists only: begeleiding's
+    # eight for six municipalities, beschermd wonen's one for all seven.
+    assert len(report.product_codes_added) == 6 * 8 + 7
+    assert {"0307 02 02N01", "0267 15 15N01"} <= set(report.product_codes_added)
+    assert "0267 02 02N01" not in report.product_codes_added
 
 
 def test_loading_the_region_twice_changes_nothing(
@@ -164,30 +168,44 @@ def test_the_region_file_says_what_is_illustrative() -> None:
     assert "illustrative" in text and "fictitious" in text
 
 
-def test_loading_puts_the_function_codes_on_the_product_code_list(services: Services) -> None:
+def test_loading_puts_the_function_codes_on_the_contracts_municipalities_lists(
+    services: Services,
+) -> None:
     with services.database.write() as s:
         s.add(ProductCode(categorie="02", code="02A01", omschrijving="kept"))
         s.add(ProductCode(categorie="02", code="02N01", omschrijving="already there"))
     report = load(services, config.parse_file(REGION))
-    assert "02 02N01" not in report.product_codes_added
-    assert "15 15N01" in report.product_codes_added
+    assert "0307 15 15N01" in report.product_codes_added
     with services.database.read() as s:
-        listed = {(e.categorie, e.code): e.omschrijving for e in product_codes.listed(s)}
-    assert listed[("02", "02A01")] == "kept"  # never deletes
-    assert listed[("02", "02N01")] == "already there"  # never overwrites
-    assert listed[("15", "15N01")] == "Beschermd wonen (protected living)"
-    assert {("02", "02N04"), ("05", "05N01"), ("04", "04N01")} <= set(listed)
+        default = {(e.categorie, e.code) for e in product_codes.listed(s)}
+        amersfoort = {
+            (e.categorie, e.code): e.omschrijving for e in product_codes.effective(s, "0307")
+        }
+        nijkerk = {(e.categorie, e.code): e.gemeente for e in product_codes.effective(s, "0267")}
+    # The service-wide default is left as it was: the region's codes are the region's.
+    assert default == {("02", "02A01"), ("02", "02N01")}
+    # Amersfoort's own list keeps what the default gave it in those categories, as it was
+    # (never deleting, never overwriting), and gains its contracts' codes.
+    assert amersfoort[("02", "02A01")] == "kept"
+    assert amersfoort[("02", "02N01")] == "already there"
+    assert amersfoort[("15", "15N01")] == "Beschermd wonen (protected living)"
+    assert {("02", "02N04"), ("05", "05N01"), ("04", "04N01")} <= set(amersfoort)
+    # Nijkerk buys protected living only: its category 02 is still the default's.
+    assert nijkerk == {("02", "02A01"): "", ("02", "02N01"): "", ("15", "15N01"): "0267"}
 
 
 def test_a_catalogue_in_use_gets_its_codes_back_on_the_list(
     services: Services, region: config.LoadReport
 ) -> None:
     with services.database.write() as s:
-        product_codes.load(s, [product_codes.Entry("02", "02A01")], everything=True)
+        product_codes.load(
+            s, [product_codes.Entry("02", "02A01")], gemeente="0307", everything=True
+        )
     report = load(services, config.parse_file(REGION))
-    assert "02 02N03" in report.product_codes_added
+    assert "0307 02 02N03" in report.product_codes_added
     with services.database.read() as s:
-        assert ("02", "02N03") in {(e.categorie, e.code) for e in product_codes.listed(s)}
+        own = {(e.categorie, e.code) for e in product_codes.listed(s, gemeente="0307")}
+    assert {("02", "02A01"), ("02", "02N03")} <= own
 
 
 # --- reading back ------------------------------------------------------------------------------
@@ -656,7 +674,7 @@ def test_the_summary_groups_by_outcome(services: Services) -> None:
         "created: 4 participants (0308, 99000001, 99000002, 99000003); 1 catalogue (cat@1); "
         "1 contract (c1)",
         "unchanged: 1 participant (0307)",
-        "product codes added: 02 02N01, 02 02N02, 15 15N01",
+        "product codes added: 0307: 02 02N01, 02 02N02; 0308: 02 02N01, 02 02N02",
     ]
 
 
@@ -852,7 +870,7 @@ def test_cli_load_list_show(cli_env: None, capsys: pytest.CaptureFixture[str]) -
     assert code == 0 and out == ""
     assert err.startswith("created: 11 participants (0307, 0308, 0313, 0327, 0267, 0342, ")
     assert "1 catalogue (amersfoort-wmo@1); 2 contracts" in err
-    assert "product codes added: 02 02N01, 02 02N02" in err
+    assert "0307: 02 02N01, 02 02N02" in err
 
     code, out, err = run(capsys, "contract", "load", str(REGION))
     assert code == 0 and err.startswith("unchanged: 11 participants") and "created" not in err

@@ -204,17 +204,18 @@ def test_a_relay_the_service_refuses_refuses_the_subcontractors_message(
     parties: dict[str, Party], operator: Party
 ) -> None:
     decision_id = decided(parties)
-    assert delegate(parties, decision_id, einddatum="2027-03-31").status_code == 201
+    assert delegate(parties, decision_id, einddatum="2027-02-19").status_code == 201
     assert approved(parties[SUB].send(sub_start()))
-    # The function passes to another subcontractor, but the first never stopped.
-    r = delegate(parties, decision_id, subcontractor=OTHER_SUB, begindatum="2027-04-01")
+    # The function passes to another subcontractor, but the first never stopped. (A start
+    # is reported once it began: TR134 refuses a Begindatum after the Dagtekening.)
+    r = delegate(parties, decision_id, subcontractor=OTHER_SUB, begindatum="2027-02-20")
     assert r.status_code == 201, r.text
     second = start(
         nummer=r.json()["toewijzing_nummer"],
         categorie="02",
         code="02N03",
-        ingangsdatum=date(2027, 4, 1),
-        begindatum=date(2027, 4, 2),
+        ingangsdatum=date(2027, 2, 20),
+        begindatum=date(2027, 2, 21),
         gemeente=GEMEENTE,
         aanbieder=OTHER_SUB,
     )

@@ -338,6 +338,15 @@ def debit_with_vorige(msg: Any) -> None:
     first_line(msg).ProductReferentie.VorigReferentieNummer = "RN000"
 
 
+def credited_with_blank_vorige(msg: Any) -> None:
+    credited_without_vorige(msg)
+    first_line(msg).ProductReferentie.VorigReferentieNummer = "  "
+
+
+def debit_with_blank_vorige(msg: Any) -> None:
+    first_line(msg).ProductReferentie.VorigReferentieNummer = "  "
+
+
 def tarief_dropped(msg: Any) -> None:
     first_line(msg).ProductTarief = None
 
@@ -352,11 +361,11 @@ def in_euros_without_tarief(msg: Any) -> None:
 
 
 CASES = [
-    case("CD005", "WMO301", landcode_dropped, f"{CONTACT}/Adres"),
-    case("CD005", "WMO301", relation_landcode_dropped, f"{RELATION_CONTACT}/Adres"),
+    case("CD005", "WMO301", landcode_dropped, f"{CONTACT}/Adres/Postcode"),
+    case("CD005", "WMO301", relation_landcode_dropped, f"{RELATION_CONTACT}/Adres/Postcode"),
     case("CD005", "WMO301", postcode_dropped, f"{CONTACT}/Adres/LandCode"),
     case("CD005", "WMO301", postcode_and_landcode_dropped),
-    case("CD007", "WMO301", taal_dropped, "/Bericht/Client/Communicatie"),
+    case("CD007", "WMO301", taal_dropped, "/Bericht/Client/Communicatie/Vorm"),
     case("CD007", "WMO301", sign_language, "/Bericht/Client/Communicatie/Taal"),
     case("CD007", "WMO301", then(sign_language, taal_dropped)),
     case(
@@ -368,30 +377,30 @@ CASES = [
     case("CD009", "WMO301", period_on_brp_address, f"{CONTACT}/Periode"),
     case("CD009", "WMO301", period_on_relation_contact, f"{RELATION_CONTACT}/Periode"),
     case("CD009", "WMO301", _second_contact("04")),
-    case("CD025", "WMO301", then(dutch_address, huis_dropped), f"{CONTACT}/Adres"),
+    case("CD025", "WMO301", then(dutch_address, huis_dropped), f"{CONTACT}/Adres/LandCode"),
     case("CD025", "WMO301", dutch_address),
     # A foreign address needs no house number.
     case("CD025", "WMO301", huis_dropped),
-    case("CD034", "WMO301", postcode_and_landcode_dropped, f"{CONTACT}/Adres"),
+    case("CD034", "WMO301", postcode_and_landcode_dropped, f"{CONTACT}/Soort"),
     case(
         "CD034",
         "WMO301",
         then(residence_address, postcode_and_landcode_dropped),
-        f"{CONTACT}/Adres",
+        f"{CONTACT}/Soort",
     ),
-    case("CD034", "WMO301", relation_postcode_and_landcode_dropped, f"{RELATION_CONTACT}/Adres"),
+    case("CD034", "WMO301", relation_postcode_and_landcode_dropped, f"{RELATION_CONTACT}/Soort"),
     case("CD034", "WMO301", then(correspondence_address, postcode_and_landcode_dropped)),
-    *(case("CD041", name, omvang_dropped, PRODUCT[name]) for name in PRODUCT),
+    *(case("CD041", name, omvang_dropped, f"{PRODUCT[name]}/Product/Code") for name in PRODUCT),
     *(case("CD041", name, omvang_and_code_dropped) for name in PRODUCT),
-    case("CD043", "WMO315", beschikking_ingangsdatum_dropped, REQUESTED),
+    case("CD043", "WMO315", beschikking_ingangsdatum_dropped, f"{REQUESTED}/BeschikkingNummer"),
     case("CD043", "WMO315", beschikking_nummer_dropped, f"{REQUESTED}/BeschikkingIngangsdatum"),
     case("CD043", "WMO315", beschikking_dropped),
-    case("CD060", "WMO323", credited_without_vorige, f"{LINE_323}/ProductReferentie"),
+    case("CD060", "WMO323", credited_without_vorige, f"{LINE_323}/IngediendBedrag/DebetCredit"),
     case(
         "CD060", "WMO323", debit_with_vorige, f"{LINE_323}/ProductReferentie/VorigReferentieNummer"
     ),
     case("CD060", "WMO323", credited_with_vorige),
-    case("CD060", "WMO325", credited_without_vorige, f"{LINE_325}/ProductReferentie"),
+    case("CD060", "WMO325", credited_without_vorige, f"{LINE_325}/IngediendBedrag/DebetCredit"),
     case(
         "CD060", "WMO325", debit_with_vorige, f"{LINE_325}/ProductReferentie/VorigReferentieNummer"
     ),
@@ -411,8 +420,8 @@ CASES = [
     case("CD066", "WMO315", _referrer("04", None, "12345678", "code_only_type_04")),
     # The rule names types 02-05 only; type 01 is CD068's business.
     case("CD066", "WMO315", _referrer("01", "Gemeente", "12345678", "code_and_name_type_01")),
-    case("CD067", "WMO315", _referrer("05", None, None, "nothing_type_05"), REFERRER),
-    case("CD067", "WMO315", _referrer("03", None, None, "nothing_type_03"), REFERRER),
+    case("CD067", "WMO315", _referrer("05", None, None, "nothing_type_05"), f"{REFERRER}/Type"),
+    case("CD067", "WMO315", _referrer("03", None, None, "nothing_type_03"), f"{REFERRER}/Type"),
     case("CD067", "WMO315", _referrer("05", None, "12345678", "code_only_type_05")),
     case("CD067", "WMO315", _referrer("06", None, None, "nothing_type_06")),
     case(
@@ -434,14 +443,17 @@ CASES = [
         f"{REFERRER}/ZorgverlenerCode",
     ),
     case("CD068", "WMO315", _referrer("05", None, "12345678", "code_type_05")),
-    *(case("CD075", name, budget_without_end, PRODUCT[name]) for name in PRODUCT),
+    *(case("CD075", name, budget_without_end, f"{PRODUCT[name]}/Budget") for name in PRODUCT),
     *(case("CD075", name, budget_instead_of_omvang) for name in PRODUCT),
-    case("CD075", "WMO317", change_with_budget_without_end, TO_CHANGE),
+    case("CD075", "WMO317", change_with_budget_without_end, f"{TO_CHANGE}/Budget"),
     case("CD075", "WMO317", change_with_budget),
-    *(case("CD076", name, per_week_without_end, PRODUCT[name]) for name in PRODUCT),
+    *(
+        case("CD076", name, per_week_without_end, f"{PRODUCT[name]}/Omvang/Frequentie")
+        for name in PRODUCT
+    ),
     *(case("CD076", name, per_week) for name in PRODUCT),
     *(case("CD076", name, per_month_without_end) for name in PRODUCT),
-    case("CD076", "WMO317", change_per_week_without_end, TO_CHANGE),
+    case("CD076", "WMO317", change_per_week_without_end, f"{TO_CHANGE}/Omvang/Frequentie"),
     case("CD076", "WMO317", change_per_week),
     *(case("CD077", name, budget_beside_omvang, f"{PRODUCT[name]}/Omvang") for name in PRODUCT),
     *(case("CD077", name, budget_instead_of_omvang) for name in PRODUCT),
@@ -468,19 +480,27 @@ CASES = [
     case("CD096", "WMO317", code_dropped_ends_2021_01_01, f"{NEW}/Omvang"),
     case("CD096", "WMO317", code_dropped_ends_2020_12_31),
     case("CD096", "WMO317", omvang_and_code_dropped),
-    case("CD085", "WMO319", reden_dropped, ANSWER),
+    case("CD085", "WMO319", reden_dropped, f"{ANSWER}/VerzoekAntwoord"),
     case("CD085", "WMO319", under_review_without_reden),
     case("CD086", "WMO319", under_review, f"{ANSWER}/RedenAfwijzingVerzoek"),
     case("CD086", "WMO319", under_review_without_reden),
-    case("CD087", "WMO323", tarief_dropped, LINE_323),
+    case("CD087", "WMO323", tarief_dropped, f"{LINE_323}/Eenheid"),
     case("CD087", "WMO323", in_euros, f"{LINE_323}/ProductTarief"),
     case("CD087", "WMO323", in_euros_without_tarief),
 ]
 
 # Readings the rule text leaves open, as the rule's `decision` documents them.
 DECISIONS = [
-    # CD034: a BRP address without any Adres lacks its Postcode too; reported on the Contact.
-    case("CD034", "WMO301", adres_dropped, CONTACT),
+    # CD034: a BRP address without any Adres lacks its Postcode too; reported at its Soort.
+    case("CD034", "WMO301", adres_dropped, f"{CONTACT}/Soort"),
+    # CD060: a VorigReferentieNummer of spaces only is no VorigReferentieNummer.
+    case(
+        "CD060",
+        "WMO323",
+        credited_with_blank_vorige,
+        f"{LINE_323}/ProductReferentie/VorigReferentieNummer",
+    ),
+    case("CD060", "WMO323", debit_with_blank_vorige),
     case("CD034", "WMO301", then(correspondence_address, adres_dropped)),
 ]
 

@@ -30,6 +30,7 @@ def _allocation(line: m.Prestatie, ctx: Context) -> rec.Allocation | None:
     "a DeclaratieNummer is used once by a provider",
     scope="administration",
     level="message",
+    covers="Declaratie/DeclaratieNummer",
 )
 def tr333(msg: m.WMO323, ctx: Context) -> Iterator[Violation]:
     d = msg.Declaratie
@@ -49,6 +50,7 @@ def tr333(msg: m.WMO323, ctx: Context) -> Iterator[Violation]:
     "something the receiver can know.",
     scope="administration",
     level="message",
+    covers="Declaratie/DeclaratiePeriode",
 )
 def tr318(msg: m.WMO323, ctx: Context) -> Iterator[Violation]:
     d = msg.Declaratie
@@ -75,6 +77,7 @@ def tr318(msg: m.WMO323, ctx: Context) -> Iterator[Violation]:
     "a line declares on an allocation of this provider",
     scope="administration",
     level="line",
+    covers="Prestatie/ToewijzingNummer",
 )
 def tr338(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     if _allocation(line, ctx) is None:
@@ -91,6 +94,7 @@ def tr338(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     "no declaration on a deleted allocation (RedenWijziging 13)",
     scope="administration",
     level="line",
+    covers="Prestatie/ToewijzingNummer",
 )
 def tr384(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     a = _allocation(line, ctx)
@@ -105,6 +109,7 @@ def tr384(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     "the line's ProductCategorie is the allocation's",
     scope="administration",
     level="line",
+    covers="Prestatie/ProductCategorie",
 )
 def tr339(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     a = _allocation(line, ctx)
@@ -126,6 +131,7 @@ def tr339(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     "the line's ProductCode is the allocation's",
     scope="administration",
     level="line",
+    covers="Prestatie/ProductCode",
 )
 def tr340(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     a = _allocation(line, ctx)
@@ -143,6 +149,7 @@ def tr340(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     "contract.",
     scope="administration",
     level="line",
+    covers="Prestatie/Eenheid",
 )
 def tr341(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     a = _allocation(line, ctx)
@@ -161,6 +168,7 @@ def tr341(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     "a product period starts on or after the allocation",
     scope="administration",
     level="line",
+    covers="Prestatie/ProductPeriode/Begindatum; the allocation's Ingangsdatum",
 )
 def tr307(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     a = _allocation(line, ctx)
@@ -178,6 +186,7 @@ def tr307(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     "a product period ends on or before the allocation",
     scope="administration",
     level="line",
+    covers="Prestatie/ProductPeriode/Einddatum; the allocation's Einddatum",
 )
 def tr308(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     a = _allocation(line, ctx)
@@ -192,6 +201,7 @@ def tr308(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     "a product period starts on the 1st, or on the allocation's later start that month",
     scope="administration",
     level="line",
+    covers="Prestatie/ProductPeriode/Begindatum",
 )
 def tr387(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     a = _allocation(line, ctx)
@@ -210,6 +220,7 @@ def tr387(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     "a product period ends on the month's last day, or on the allocation's earlier end",
     scope="administration",
     level="line",
+    covers="Prestatie/ProductPeriode/Einddatum",
 )
 def tr388(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     a = _allocation(line, ctx)
@@ -229,6 +240,7 @@ def tr388(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     "a line's ReferentieNummer is used once by a provider",
     scope="administration",
     level="line",
+    covers="Prestatie/ProductReferentie/ReferentieNummer",
 )
 def tr314(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     number = line.ProductReferentie.ReferentieNummer
@@ -253,6 +265,7 @@ def _credit(line: m.Prestatie) -> bool:
     "VorigReferentieNummer and DebetCredit, for the same client at the same municipality.",
     scope="administration",
     level="line",
+    covers="Prestatie/ProductReferentie/VorigReferentieNummer and the credited line's values",
 )
 def tr323(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     vorige = line.ProductReferentie.VorigReferentieNummer
@@ -304,6 +317,7 @@ def _as_declared(line: m.Prestatie, debit: rec.Line) -> Iterator[tuple[str, bool
     "a debit line is credited once",
     scope="administration",
     level="line",
+    covers="Prestatie/ProductReferentie/VorigReferentieNummer",
 )
 def tr390(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     vorige = line.ProductReferentie.VorigReferentieNummer
@@ -321,6 +335,10 @@ def tr390(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     "a new debit line for an allocation, product and period only after crediting the old",
     scope="administration",
     level="line",
+    covers=(
+        "Prestatie with DebetCredit D: ToewijzingNummer, ProductCategorie, ProductCode, "
+        "ProductPeriode"
+    ),
 )
 def tr389(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     a = _allocation(line, ctx)
@@ -343,9 +361,13 @@ def tr389(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     "a line's volume fits the allocated volume for its product period",
     decision="Per IV077: per day, calendar weeks touched (effort-based), Sundays "
     "(output-based), months; household help (category 01) per week allows six "
-    "weeks' volume; minutes count as 1/60 hour on an allocation in hours.",
+    "weeks' volume (effort-based); minutes count as 1/60 hour on an allocation in hours. "
+    "The allocation's unit names the method where it can: Eenheid 82 (pieces, output) "
+    "counts Sundays and 84 (pieces, effort) calendar weeks, whatever the contract; other "
+    "units follow the contract's variant, effort-based without one.",
     scope="administration",
     level="line",
+    covers="Prestatie/GeleverdVolume, Eenheid, ProductPeriode; the allocation's Omvang",
 )
 def tr321(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     a = _allocation(line, ctx)
@@ -370,6 +392,7 @@ def tr321(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     "total except Frequentie 6 (total within the allocation period).",
     scope="administration",
     level="line",
+    covers="Prestatie/GeleverdVolume, Eenheid; the allocation's Omvang and period",
 )
 def tr322(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     a = _allocation(line, ctx)
@@ -400,6 +423,7 @@ def tr322(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     "lines count, credits subtracting.",
     scope="administration",
     level="line",
+    covers="Prestatie/IngediendBedrag; the allocation's Budget",
 )
 def tr369(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     a = _allocation(line, ctx)
@@ -422,6 +446,7 @@ def tr369(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     "tariff divided by 60, rounded to whole cents (IV081).",
     scope="external",
     level="line",
+    covers="Prestatie/IngediendBedrag, GeleverdVolume, ProductTarief, Eenheid",
 )
 def tr346(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     if line.Eenheid == "83" or line.ProductTarief is None:
@@ -448,6 +473,7 @@ def tr346(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     "against. A line without ProductTarief (amounts in euros) is not judged.",
     scope="external",
     level="line",
+    covers="Prestatie/ProductTarief",
 )
 def tr418(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     if line.ProductTarief is None:
@@ -471,6 +497,7 @@ def tr418(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     "a declaration answer answers a declaration received earlier (DeclaratieIdentificatie)",
     scope="administration",
     level="message",
+    covers="Header/DeclaratieIdentificatie",
 )
 def tr337(msg: m.WMO325, ctx: Context) -> Iterator[Violation]:
     if ctx.declaration is None:
@@ -487,6 +514,7 @@ def tr337(msg: m.WMO325, ctx: Context) -> Iterator[Violation]:
     "the answer's DeclaratieNummer is the declaration's",
     scope="administration",
     level="message",
+    covers="DeclaratieAntwoord/DeclaratieNummer",
 )
 def tr376(msg: m.WMO325, ctx: Context) -> Iterator[Violation]:
     a = msg.DeclaratieAntwoord
@@ -509,6 +537,7 @@ def tr376(msg: m.WMO325, ctx: Context) -> Iterator[Violation]:
     decision="The declaration's XSD versions are taken from the stored message.",
     scope="administration",
     level="message",
+    covers="Header/XsdVersieDeclaratie",
 )
 def tr371(msg: m.WMO325, ctx: Context) -> Iterator[Violation]:
     declared = ctx.declaration_xsd_versie
@@ -526,6 +555,7 @@ def tr371(msg: m.WMO325, ctx: Context) -> Iterator[Violation]:
     "each answered line was declared (ProductReferentie)",
     scope="administration",
     level="line",
+    covers="Prestatie/ProductReferentie",
 )
 def tr366(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     if (
@@ -552,6 +582,7 @@ _COMPARED = (
     "each answered line repeats the declared values",
     scope="administration",
     level="line",
+    covers="the answered Prestatie's values",
 )
 def tr367(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     declared = ctx.declared_line(line.ProductReferentie.ReferentieNummer)

@@ -25,6 +25,7 @@ _IDENTIFICATIE = "/Bericht/Header/BerichtIdentificatie/Identificatie"
     "same bytes sent again are not a new message: they get the stored answer.",
     scope="administration",
     level="header",
+    covers="Header/BerichtIdentificatie/Identificatie, Header/Afzender",
 )
 def tr056(msg: Any, ctx: Context) -> Iterator[Violation]:
     h = msg.Header
@@ -46,6 +47,7 @@ def tr056(msg: Any, ctx: Context) -> Iterator[Violation]:
     "the Dagtekening is not in the future",
     scope="external",
     level="header",
+    covers="Header/BerichtIdentificatie/Dagtekening",
 )
 def tr135(msg: Any, ctx: Context) -> Iterator[Violation]:
     day = msg.Header.BerichtIdentificatie.Dagtekening
@@ -65,6 +67,7 @@ def tr135(msg: Any, ctx: Context) -> Iterator[Violation]:
     "plus codes an operator adds for reorganised municipalities.",
     scope="external",
     level="header",
+    covers="Header/Afzender or Header/Ontvanger (the municipality)",
 )
 def tr378(msg: Any, ctx: Context) -> Iterator[Violation]:
     field = "Afzender" if ctx.message_type.sender == "gemeente" else "Ontvanger"

@@ -49,6 +49,7 @@ def live_stops(start: rec.Start) -> list[rec.Stop]:
     "this provider from this municipality.",
     scope="administration",
     level="line",
+    covers="StartProduct/ToewijzingNummer, StopProduct/ToewijzingNummer; Client/Bsn",
 )
 def tr019(msg: Any, line: Line, ctx: Context) -> Iterator[Violation]:
     if line.StatusAanlevering == "3":
@@ -81,6 +82,7 @@ def tr019(msg: Any, line: Line, ctx: Context) -> Iterator[Violation]:
     "a withdrawal (StatusAanlevering 3) refers to an earlier delivery with the same key",
     scope="administration",
     level="line",
+    covers="StartProduct, StopProduct with StatusAanlevering 3: their key elements",
 )
 def tr063(msg: Any, line: Line, ctx: Context) -> Iterator[Violation]:
     if line.StatusAanlevering != "3":
@@ -107,6 +109,7 @@ def _matching_stop(line: m.StopProduct, start: rec.Start) -> rec.Stop | None:
     "a start cannot be withdrawn once a stop was sent for it",
     scope="administration",
     level="line",
+    covers="StartProduct/StatusAanlevering",
 )
 def tr071(msg: Any, line: m.StartProduct, ctx: Context) -> Iterator[Violation]:
     if line.StatusAanlevering != "3":
@@ -126,6 +129,7 @@ def tr071(msg: Any, line: m.StartProduct, ctx: Context) -> Iterator[Violation]:
     "a first delivery (StatusAanlevering 1) is not a repeat of an earlier one",
     scope="administration",
     level="line",
+    covers="StartProduct, StopProduct with StatusAanlevering 1: their key elements",
 )
 def tr074(msg: Any, line: Line, ctx: Context) -> Iterator[Violation]:
     if line.StatusAanlevering != "1":
@@ -148,9 +152,12 @@ def tr074(msg: Any, line: Line, ctx: Context) -> Iterator[Violation]:
     "a specific product (category and code) one delivery runs at a time, whatever product a "
     "start names. A generic or aspecific allocation (no code) is delivered per function "
     "(start and stop at function level): there one delivery runs per product at a time, "
-    "as it does for starts without a ToewijzingNummer (taakgericht).",
+    "as it does for starts without a ToewijzingNummer (taakgericht). This is the regions' "
+    "reading for generic decisions: the standard's text speaks of one current start per "
+    "allocated product.",
     scope="administration",
     level="line",
+    covers="StartProduct/ToewijzingNummer, Product, Begindatum",
 )
 def tr326(msg: Any, line: m.StartProduct, ctx: Context) -> Iterator[Violation]:
     if line.StatusAanlevering != "1":
@@ -174,6 +181,7 @@ def tr326(msg: Any, line: m.StartProduct, ctx: Context) -> Iterator[Violation]:
     "restart, a stop refers to the latest start (OP155), not to the one before.",
     scope="administration",
     level="line",
+    covers="StopProduct/ToewijzingNummer, Product, Begindatum",
 )
 def tr069(msg: Any, line: m.StopProduct, ctx: Context) -> Iterator[Violation]:
     if line.StatusAanlevering != "1":
@@ -219,6 +227,7 @@ def _restart_of(start: rec.Start, ctx: Context) -> rec.Start | None:
     "ToewijzingIngangsdatum is not a key element and is not compared.",
     scope="administration",
     level="line",
+    covers="StopProduct/Product",
 )
 def tr382(msg: Any, line: m.StopProduct, ctx: Context) -> Iterator[Violation]:
     start = matching_start(line, ctx, same_product=False)
@@ -235,6 +244,7 @@ def tr382(msg: Any, line: m.StopProduct, ctx: Context) -> Iterator[Violation]:
     "a start is stopped temporarily (reason 20) only once",
     scope="administration",
     level="line",
+    covers="StopProduct/RedenBeeindiging",
 )
 def tr413(msg: Any, line: m.StopProduct, ctx: Context) -> Iterator[Violation]:
     if line.StatusAanlevering not in ("1", "2") or line.RedenBeeindiging != "20":
@@ -254,6 +264,7 @@ def tr413(msg: Any, line: m.StopProduct, ctx: Context) -> Iterator[Violation]:
     "a further stop does not end before the current stop",
     scope="administration",
     level="line",
+    covers="StopProduct/Einddatum",
 )
 def tr414(msg: Any, line: m.StopProduct, ctx: Context) -> Iterator[Violation]:
     if line.StatusAanlevering == "3":
@@ -274,6 +285,7 @@ def tr414(msg: Any, line: m.StopProduct, ctx: Context) -> Iterator[Violation]:
     "nothing follows a definitive stop of a start",
     scope="administration",
     level="line",
+    covers="StopProduct",
 )
 def tr415(msg: Any, line: m.StopProduct, ctx: Context) -> Iterator[Violation]:
     if line.StatusAanlevering not in ("1", "2"):

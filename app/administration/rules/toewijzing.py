@@ -23,6 +23,7 @@ from app.standard import messages as m
     "IV093: number, Product and start stay the same in a change).",
     scope="administration",
     level="line",
+    covers="ToegewezenProduct/ToewijzingNummer, Product; Client/Bsn",
 )
 def tr332(msg: Any, p: m.ToegewezenProduct, ctx: Context) -> Iterator[Violation]:
     existing = ctx.allocation(p.ToewijzingNummer)
@@ -60,6 +61,7 @@ def tr332(msg: Any, p: m.ToegewezenProduct, ctx: Context) -> Iterator[Violation]
     "An allocation repeated unchanged may still carry it (it changes nothing).",
     scope="administration",
     level="line",
+    covers="ToegewezenProduct/ReferentieAanbieder",
 )
 def tr379(msg: Any, p: m.ToegewezenProduct, ctx: Context) -> Iterator[Violation]:
     if p.ReferentieAanbieder is None:
@@ -101,6 +103,7 @@ def tr379(msg: Any, p: m.ToegewezenProduct, ctx: Context) -> Iterator[Violation]
     "an allocation with granted, uncredited declaration lines cannot be deleted (13)",
     scope="administration",
     level="line",
+    covers="ToegewezenProduct/RedenWijziging",
 )
 def tr385(msg: Any, p: m.ToegewezenProduct, ctx: Context) -> Iterator[Violation]:
     if p.RedenWijziging != "13":
@@ -120,10 +123,16 @@ def tr385(msg: Any, p: m.ToegewezenProduct, ctx: Context) -> Iterator[Violation]
     ["WMO301", "WMO305", "WMO307", "WMO315", "WMO317", "WMO323"],
     "S329",
     "a product code belongs to its product category in the product code list",
-    decision="Checked against the service's product code list (iwmo product-codes import); a "
-    "category without listed codes is not judged, for want of a list.",
+    decision="Checked against the message's municipality's product code list (iwmo "
+    "product-codes import --gemeente): per category its own codes, or where it has none the "
+    "service-wide default's; a category without listed codes is not judged, for want of a "
+    "list. A contract's function codes are put on its municipalities' lists when it is loaded.",
     scope="external",
     level="line",
+    covers=(
+        "Product/Categorie and Product/Code (301, 305, 307, 315, 317), Prestatie/ProductCategorie "
+        "and ProductCode (323)"
+    ),
 )
 def tr381(msg: Any, line: Any, ctx: Context) -> Iterator[Violation]:
     if isinstance(line, m.Prestatie):

@@ -24,6 +24,7 @@ _CUT_OFF = date(2020, 12, 31)
     "ReferentieAanbieder; requests of this provider for this client count.",
     scope="administration",
     level="message",
+    covers="Client (315, 317)",
 )
 def tr374(msg: Any, ctx: Context) -> Iterator[Violation]:
     pending = ctx.pending_verzoeken()
@@ -39,6 +40,7 @@ def tr374(msg: Any, ctx: Context) -> Iterator[Violation]:
     "a ReferentieAanbieder is used once by a provider",
     scope="administration",
     level="line",
+    covers="AangevraagdProduct/ReferentieAanbieder (315), Verzoek/ReferentieAanbieder (317)",
 )
 def tr347(msg: Any, line: m.AangevraagdProduct | m.Verzoek, ctx: Context) -> Iterator[Violation]:
     if ctx.verzoek(line.ReferentieAanbieder) is not None:
@@ -54,28 +56,38 @@ def tr347(msg: Any, line: m.AangevraagdProduct | m.Verzoek, ctx: Context) -> Ite
     "8187",
     "the client (Bsn) is the one the allocation or declaration line belongs to",
     decision="For a change request: the client must have an allocation at this provider. "
-    "For a declaration line: the client of its allocation. For a declaration "
-    "answer: the client of the declared line.",
+    "For a declaration: a client without any allocation from this municipality is refused "
+    "as a client (8187 on the Client, its lines 0233: not judged, IV087); otherwise a line "
+    "whose allocation is another client's is refused (8187 on the line). For a declaration "
+    "answer: each line must be the declared line of this client.",
     scope="administration",
-    level="line",
+    level="client",
+    covers=(
+        "Client/Bsn (317, 323, 325); Prestatie/ToewijzingNummer (323), "
+        "Prestatie/ProductReferentie (325)"
+    ),
 )
-def tr304(msg: Any, line: Any, ctx: Context) -> Iterator[Violation]:
-    if isinstance(line, m.Verzoek):
+def tr304(msg: Any, client: Any, ctx: Context) -> Iterator[Violation]:
+    if isinstance(msg, m.WMO317):
         if not ctx.allocations_of_client():
             yield (
-                at(msg.Client, "Bsn"),
-                ("this client has no allocation at this provider from this municipality"),
+                at(client, "Bsn"),
+                "this client has no allocation at this provider from this municipality",
             )
         return
-    client = ctx.client_of_line(line)
-    if isinstance(msg, m.WMO323):
-        owner = ctx.allocation(line.ToewijzingNummer)
-        owner_client = owner.client_id if owner is not None else None
-    else:
-        declared = ctx.declared_line(line.ProductReferentie.ReferentieNummer)
-        owner_client = declared.client_id if declared is not None else None
-    if owner_client is not None and (client is None or owner_client != client.id):
-        yield at(line), "this line belongs to another client"
+    record = ctx.client_of(client)
+    if isinstance(msg, m.WMO323) and (record is None or not ctx.has_allocations_here(record)):
+        yield at(client, "Bsn"), "this client has no allocation from this municipality"
+        return
+    for line in client.Prestaties:
+        if isinstance(msg, m.WMO323):
+            owner = ctx.allocation(line.ToewijzingNummer)
+            owner_client = owner.client_id if owner is not None else None
+        else:
+            declared = ctx.declared_line(line.ProductReferentie.ReferentieNummer)
+            owner_client = declared.client_id if declared is not None else None
+        if owner_client is not None and (record is None or owner_client != record.id):
+            yield at(line), "this line belongs to another client"
 
 
 def _current(ctx: Context, day: date) -> dict[int, rec.Allocation]:
@@ -91,6 +103,7 @@ def _current(ctx: Context, day: date) -> dict[int, rec.Allocation]:
     "after it, or starting later, unless deleted (13/01 with end equal to start).",
     scope="administration",
     level="line",
+    covers="Verzoek/OngewijzigdeProducten, Verzoek/TeWijzigenProducten",
 )
 def tr349(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     listed = {p.ToewijzingNummer for p in v.OngewijzigdeProducten} | {
@@ -108,6 +121,7 @@ def tr349(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     "each unchanged product is a current allocation",
     scope="administration",
     level="line",
+    covers="OngewijzigdProduct/ToewijzingNummer",
 )
 def tr350(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     current = _current(ctx, dagtekening(msg))
@@ -126,6 +140,7 @@ def tr350(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     "each product to change is a current allocation",
     scope="administration",
     level="line",
+    covers="TeWijzigenProduct/ToewijzingNummer",
 )
 def tr351(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     current = _current(ctx, dagtekening(msg))
@@ -155,6 +170,7 @@ def _changes(v: m.Verzoek, ctx: Context) -> Iterator[tuple[m.TeWijzigenProduct, 
     "a change that starts on or before the Dagtekening starts on the allocation's start",
     scope="administration",
     level="line",
+    covers="TeWijzigenProduct/GewensteIngangsdatum; Dagtekening",
 )
 def tr357(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     day = dagtekening(msg)
@@ -179,6 +195,7 @@ def tr357(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     "is judged as in TR302.",
     scope="administration",
     level="line",
+    covers="TeWijzigenProduct and NieuwProduct: Product, GewensteIngangsdatum, Einddatum",
 )
 def tr361(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     items: list[tuple[Any, m.Product | None, tuple[date, date | None]]] = []
@@ -215,6 +232,7 @@ def _product_of(a: rec.Allocation) -> m.Product | None:
     "allocation's Ingangsdatum; a change of the end date alone does not count.",
     scope="administration",
     level="line",
+    covers="TeWijzigenProduct/GewensteIngangsdatum, Budget, Omvang",
 )
 def tr373(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     for p, a in _changes(v, ctx):
@@ -248,6 +266,7 @@ def _runs_past_2020(p: m.TeWijzigenProduct, a: rec.Allocation) -> bool:
     "with a category but no code is TR412's.",
     scope="administration",
     level="line",
+    covers="TeWijzigenProduct/Omvang",
 )
 def tr375(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     for p, a in _changes(v, ctx):
@@ -262,6 +281,7 @@ def tr375(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     "Omvang is required when the allocation has a product Code",
     scope="administration",
     level="line",
+    covers="TeWijzigenProduct/Omvang",
 )
 def tr411(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     for p, a in _changes(v, ctx):
@@ -276,6 +296,7 @@ def tr411(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     "no Omvang when the allocation's Product has no Code and runs past 2020",
     scope="administration",
     level="line",
+    covers="TeWijzigenProduct/Omvang",
 )
 def tr412(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     for p, a in _changes(v, ctx):
@@ -298,6 +319,7 @@ def tr412(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
     "an answer refers to an earlier request",
     scope="administration",
     level="line",
+    covers="Antwoord/ReferentieAanbieder",
 )
 def tr355(msg: Any, a: m.Antwoord, ctx: Context) -> Iterator[Violation]:
     v = ctx.verzoek(a.ReferentieAanbieder)
@@ -318,6 +340,7 @@ def tr355(msg: Any, a: m.Antwoord, ctx: Context) -> Iterator[Violation]:
     "no answer after the request was granted with a 301",
     scope="administration",
     level="line",
+    covers="Antwoord/ReferentieAanbieder",
 )
 def tr359(msg: Any, a: m.Antwoord, ctx: Context) -> Iterator[Violation]:
     v = ctx.verzoek(a.ReferentieAanbieder)
@@ -332,6 +355,7 @@ def tr359(msg: Any, a: m.Antwoord, ctx: Context) -> Iterator[Violation]:
     "'under review' (2) is only the first answer to a request",
     scope="administration",
     level="line",
+    covers="Antwoord/VerzoekAntwoord",
 )
 def tr360(msg: Any, a: m.Antwoord, ctx: Context) -> Iterator[Violation]:
     v = ctx.verzoek(a.ReferentieAanbieder)
@@ -346,6 +370,7 @@ def tr360(msg: Any, a: m.Antwoord, ctx: Context) -> Iterator[Violation]:
     "after a rejection no further answer follows",
     scope="administration",
     level="line",
+    covers="Antwoord/ReferentieAanbieder",
 )
 def tr365(msg: Any, a: m.Antwoord, ctx: Context) -> Iterator[Violation]:
     v = ctx.verzoek(a.ReferentieAanbieder)

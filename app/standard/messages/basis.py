@@ -125,7 +125,7 @@ class VerkorteNaam:
 @basis_class("CDT_Verwijzer")
 class Verwijzer:
     Type: str = value("LDT_TypeVerwijzer")
-    Naam: str | None = value("LDT_NaamVerwijzer", default=None)
+    Naam: str | None = value("LDT_NaamVerwijzer", default=None, personal=True)  # a person's name
     ZorgverlenerCode: str | None = value("LDT_AgbCode", default=None)
 
 
