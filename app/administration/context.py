@@ -90,7 +90,10 @@ class Context:
     _verzoeken: dict[str, r.Request | None] = field(default_factory=dict)
     _lines: dict[str, r.Line | None] = field(default_factory=dict)
     _line_ids: dict[int, r.Line] = field(default_factory=dict)
-    _granted_now: list[r.Line] = field(default_factory=list)
+    # This message's lines granted so far, by allocation and by the line they credit: a
+    # declaration of thousands of lines asks for them at every line.
+    _granted_now: dict[int | None, list[r.Line]] = field(default_factory=dict)
+    _credits_now: dict[str | None, list[r.Line]] = field(default_factory=dict)
     _stored_granted: dict[int, list[r.Line]] = field(default_factory=dict)
     # Requests this message honours (301): its other lines may still name them (TR379).
     honoured_now: set[int] = field(default_factory=set)
@@ -341,7 +344,7 @@ class Context:
             "provider_code = ? AND vorig_referentienummer = ? AND status = 'toegekend'",
             (self.provider_code, referentienummer),
         )
-        now = [p for p in self._granted_now if p.vorig_referentienummer == referentienummer]
+        now = self._credits_now.get(referentienummer, [])
         return self._known_lines(stored) + now
 
     def granted_lines(self, toewijzing_id: int | None) -> list[r.Line]:
@@ -361,8 +364,7 @@ class Context:
                     (toewijzing_id,),
                 )
             )
-        now = [p for p in self._granted_now if p.toewijzing_id == toewijzing_id]
-        return stored + now
+        return stored + self._granted_now.get(toewijzing_id, [])
 
     def uncredited_debits(self, toewijzing_id: int | None) -> list[r.Line]:
         """Granted debit lines on an allocation without a granted credit for the same
@@ -386,7 +388,8 @@ class Context:
         return bool(self._granted_now)
 
     def granted_now(self, line: r.Line) -> None:
-        self._granted_now.append(line)
+        self._granted_now.setdefault(line.toewijzing_id, []).append(line)
+        self._credits_now.setdefault(line.vorig_referentienummer, []).append(line)
 
     # --- code lists -------------------------------------------------------------------------
 

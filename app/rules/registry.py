@@ -4,7 +4,7 @@ plus one small pure function, registered with its code like a linter's rule."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,8 +150,3 @@ def collapsed(text: str | None) -> str:
     return _XML_SPACE.sub(" ", text).strip(" ") if text else ""
 
 
-def iter_pairs(items: list[Any]) -> Iterator[tuple[int, Any, Any]]:
-    """(index of later, earlier, later) for every pair, later one last."""
-    for j in range(1, len(items)):
-        for i in range(j):
-            yield j, items[i], items[j]

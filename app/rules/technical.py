@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
-from app.rules.registry import Index, Violation, at, collapsed, dagtekening, iter_pairs, rule
+from app.rules.overlap import care_of, clashes
+from app.rules.registry import Index, Violation, at, collapsed, dagtekening, rule
 from app.standard import messages as m
 
-_AIDS = {"11", "12", "13", "14"}  # aids may be allocated side by side, even the same one
 _OK_CODES = {"0200", "8001"}
 
 
@@ -228,37 +228,18 @@ def _overlapping(
     product: Callable[[Any], m.Product | None],
     what: str,
 ) -> Iterator[Violation]:
-    flagged: set[int] = set()
-    for j, a, b in iter_pairs(items):
-        if j in flagged or not _periods_overlap(period(a), period(b)):
-            continue
-        if _same_care(product(a), product(b)):
-            flagged.add(j)
-            yield at(b), f"{what} overlaps {at(a).rsplit('/', 1)[-1]} for the same product"
-
-
-def _periods_overlap(a: tuple[date, date | None], b: tuple[date, date | None]) -> bool:
-    a_start, a_end = a
-    b_start, b_end = b
-    return (a_end is None or b_start <= a_end) and (b_end is None or a_start <= b_end)
-
-
-def _same_care(a: m.Product | None, b: m.Product | None) -> bool:
-    """Whether two products may not run at the same time (see TR302's explanation)."""
-    if (a is not None and a.Categorie in _AIDS) or (b is not None and b.Categorie in _AIDS):
-        return False
-    if a is None or b is None:  # without a category nothing else may run alongside
-        return True
-    if a.Code is not None and b.Code is not None:
-        return (a.Categorie, a.Code) == (b.Categorie, b.Code)
-    return a.Categorie == b.Categorie
+    lines = [(period(item), care_of(product(item))) for item in items]
+    for later, earlier in clashes(lines):
+        name = at(items[earlier]).rsplit("/", 1)[-1]
+        yield at(items[later]), f"{what} overlaps {name} for the same product"
 
 
 _OVERLAP_DECISION = (
     "Two lines clash when their periods share a day (an open end runs forever) and they are "
     "the same product: same Categorie and Code, or same Categorie when either lacks a Code. "
     "A line without Product clashes with everything except categories 11-14, which never "
-    "clash. The later line is reported, once."
+    "clash. The later line is reported, once, naming of the earlier lines it clashes with "
+    "the one that ends last."
 )
 
 
@@ -522,11 +503,15 @@ def tr380(msg: Any, ix: Index) -> Iterator[Violation]:
     covers="AangevraagdProduct/ReferentieAanbieder",
 )
 def tr383(msg: Any, ix: Index) -> Iterator[Violation]:
-    products = ix.all(m.AangevraagdProduct)
-    for i, p in enumerate(products):
-        later = {collapsed(q.ReferentieAanbieder) for q in products[i + 1 :]}
+    found: list[Violation] = []
+    later: set[str] = set()  # the references of the products after this one
+    for p in reversed(ix.all(m.AangevraagdProduct)):
         if p.ReferentieAanbieder in later:
-            yield at(p, "ReferentieAanbieder"), "ReferentieAanbieder is used again in this request"
+            found.append(
+                (at(p, "ReferentieAanbieder"), "ReferentieAanbieder is used again in this request")
+            )
+        later.add(collapsed(p.ReferentieAanbieder))
+    yield from reversed(found)
 
 
 @rule(

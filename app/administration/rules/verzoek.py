@@ -8,8 +8,8 @@ from typing import Any
 
 from app.administration import records as rec
 from app.administration.context import Context
-from app.rules.registry import Violation, at, dagtekening, iter_pairs, rule
-from app.rules.technical import _periods_overlap, _same_care
+from app.rules.overlap import care_of, clashes
+from app.rules.registry import Violation, at, dagtekening, rule
 from app.standard import messages as m
 
 _CUT_OFF = date(2020, 12, 31)
@@ -207,13 +207,8 @@ def tr361(msg: Any, v: m.Verzoek, ctx: Context) -> Iterator[Violation]:
         items.append((p, _product_of(a), (p.GewensteIngangsdatum, p.Einddatum or a.einddatum)))
     for n in v.NieuweProducten:
         items.append((n, n.Product, (n.GewensteIngangsdatum, n.Einddatum)))
-    flagged: set[int] = set()
-    for j, first, later in iter_pairs(items):
-        if j in flagged:
-            continue
-        if _periods_overlap(first[2], later[2]) and _same_care(first[1], later[1]):
-            flagged.add(j)
-            yield at(later[0]), "overlaps another product of this request for the same product"
+    for later, _ in clashes([(period, care_of(product)) for _, product, period in items]):
+        yield at(items[later][0]), "overlaps another product of this request for the same product"
 
 
 def _product_of(a: rec.Allocation) -> m.Product | None:
