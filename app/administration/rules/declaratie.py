@@ -495,6 +495,10 @@ def tr418(msg: Any, line: m.Prestatie, ctx: Context) -> Iterator[Violation]:
     ["WMO325"],
     "",
     "a declaration answer answers a declaration received earlier (DeclaratieIdentificatie)",
+    decision="Checked before anything else, as for every answer: only the municipality a "
+    "declaration was sent to may answer it. Any other WMO325 — for an unknown declaration, or "
+    "for one sent to another municipality — is refused with HTTP 403 and this finding, the "
+    "same whether the declaration exists or not.",
     scope="administration",
     level="message",
     covers="Header/DeclaratieIdentificatie",
