@@ -18,7 +18,7 @@ from typing import Any
 
 from app.administration import records as r
 from app.administration.crypto import Vault
-from app.administration.store import Tx
+from app.administration.store import Tx, values_of
 from app.routing.directory import ContractDirectory
 from app.routing.mailbox import Delivery
 from app.standard.catalogue import MessageType
@@ -27,6 +27,44 @@ from app.standard.scan import Budget
 EXECUTION_VARIANTS = ("taakgericht", "inspanningsgericht", "outputgericht")
 
 Write = Callable[[Tx], object]  # what a queued write returns is ignored
+
+
+@dataclass
+class _Insert:
+    """A queued insert of a record; ``extra`` columns are computed when it is written."""
+
+    table: str
+    record: r.Record
+    extra: dict[str, Callable[[], Any]]
+
+    def values(self) -> dict[str, Any]:
+        found = values_of(self.record)
+        found.update({k: get() for k, get in self.extra.items()})
+        return found
+
+
+_BATCH = 500  # rows computed and written at a time
+
+
+def _write_inserts(tx: Tx, batch: list[_Insert]) -> None:
+    """Write queued inserts into one table, in order, and give each record its id. Rows
+    are written together as far as their columns agree."""
+    at = 0
+    while at < len(batch):
+        first = batch[at].values()
+        rows = [first]
+        end = at + 1
+        while end < len(batch) and end - at < _BATCH:
+            row = batch[end].values()
+            if row.keys() != first.keys():
+                break
+            rows.append(row)
+            end += 1
+        for insert, new_id in zip(
+            batch[at:end], tx.insert_many(batch[at].table, rows), strict=True
+        ):
+            insert.record.id = new_id
+        at = end
 
 
 class ProductCodeList:
@@ -79,7 +117,7 @@ class Context:
     declaration_xsd_versie: object = None  # its XsdVersie, from the stored WMO323
     sha256: str = ""
     claim_holder: int | None = None  # the message that first used this identification
-    writes: list[Write] = field(default_factory=list)  # queued, in order
+    writes: list[Write | _Insert] = field(default_factory=list)  # queued, in order
     # Mailbox items to put in when the message is accepted (routing).
     deliveries: list[Delivery] = field(default_factory=list)
     _clients: dict[str, r.Client | None] = field(default_factory=dict)
@@ -95,6 +133,8 @@ class Context:
     _granted_now: dict[int | None, list[r.Line]] = field(default_factory=dict)
     _credits_now: dict[str | None, list[r.Line]] = field(default_factory=dict)
     _stored_granted: dict[int, list[r.Line]] = field(default_factory=dict)
+    _stored_credits: dict[str, list[r.Line]] = field(default_factory=dict)
+    _declared: dict[str, r.Line] | None = None  # the answered declaration's lines, by number
     # Requests this message honours (301): its other lines may still name them (TR379).
     honoured_now: set[int] = field(default_factory=set)
     code_list: ProductCodeList = field(default_factory=lambda: ProductCodeList(ttl=0))
@@ -105,12 +145,28 @@ class Context:
     def write(self, action: Write) -> None:
         self.writes.append(action)
 
+    def insert(self, table: str, record: r.Record, extra: dict[str, Callable[[], Any]]) -> None:
+        """Queue an insert of ``record`` (its id is set when written); ``extra`` columns are
+        computed then. Inserts queued one after another into one table are written
+        together."""
+        self.writes.append(_Insert(table, record, extra))
+
     def deliver(self, delivery: Delivery) -> None:
         self.deliveries.append(delivery)
 
     def flush(self) -> None:
+        batch: list[_Insert] = []
         for action in self.writes:
+            if isinstance(action, _Insert):
+                if batch and batch[0].table != action.table:
+                    _write_inserts(self.tx, batch)
+                    batch = []
+                batch.append(action)
+                continue
+            _write_inserts(self.tx, batch)
+            batch = []
             action(self.tx)
+        _write_inserts(self.tx, batch)
         self.writes.clear()
 
     # --- clients ------------------------------------------------------------------------
@@ -169,6 +225,52 @@ class Context:
             )
             self._allocations[nummer] = found[0] if found else None
         return self._allocations[nummer]
+
+    def preload_lines(self, nummers: list[int], referenties: list[str]) -> None:
+        """Load at once what judging a declaration's lines asks about each line: the
+        allocations they name, the stored lines with their numbers (TR314) or crediting
+        them, and the granted lines on those allocations; a few queries for the message,
+        not several for every line."""
+        wanted = [n for n in dict.fromkeys(nummers) if n not in self._allocations]
+        found = self.tx.load_in(
+            r.Allocation, "toewijzingen", "municipality_code = ?", (self.municipality_code,),
+            "nummer", wanted,
+        )
+        by_nummer = {a.nummer: a for a in found}
+        for n in wanted:
+            self._allocations[n] = by_nummer.get(n)
+        refs = [ref for ref in dict.fromkeys(referenties) if ref not in self._lines]
+        stored = self._known_lines(
+            self.tx.load_in(
+                r.Line, "prestaties", "provider_code = ?", (self.provider_code,),
+                "referentienummer", refs,
+            )
+        )
+        for ref in refs:
+            self._lines[ref] = None
+        for line in stored:  # ordered by id: the first line with a number is the one
+            if self._lines.get(line.referentienummer) is None:
+                self._lines[line.referentienummer] = line
+        credits = self._known_lines(
+            self.tx.load_in(
+                r.Line, "prestaties", "provider_code = ? AND status = 'toegekend'",
+                (self.provider_code,), "vorig_referentienummer", referenties,
+            )
+        )
+        self._stored_credits.update({ref: [] for ref in referenties})
+        for line in credits:
+            self._stored_credits.setdefault(line.vorig_referentienummer or "", []).append(line)
+        ids = [a.id for a in by_nummer.values() if a.id is not None]
+        ids = [i for i in ids if i not in self._stored_granted]
+        granted = self._known_lines(
+            self.tx.load_in(
+                r.Line, "prestaties", "status = 'toegekend'", (), "toewijzing_id", ids
+            )
+        )
+        for i in ids:
+            self._stored_granted[i] = []
+        for line in granted:
+            self._stored_granted[line.toewijzing_id or 0].append(line)
 
     def remember_allocation(self, allocation: r.Allocation) -> None:
         self._allocations[allocation.nummer] = allocation
@@ -302,12 +404,15 @@ class Context:
         return found[0] if found else None
 
     def declared_line(self, referentienummer: str) -> r.Line | None:
-        """A line of the declaration being answered, by its ReferentieNummer."""
+        """A line of the declaration being answered, by its ReferentieNummer (the first
+        with it)."""
         if self.declaration is None:
             return None
-        return next(
-            (p for p in self.declaration.lines if p.referentienummer == referentienummer), None
-        )
+        if self._declared is None:
+            self._declared = {}
+            for line in self.declaration.lines:
+                self._declared.setdefault(line.referentienummer, line)
+        return self._declared.get(referentienummer)
 
     def _known_lines(self, lines: list[r.Line]) -> list[r.Line]:
         """The same record for the same row, however it was found: a change made through
@@ -338,14 +443,18 @@ class Context:
 
     def credits_of(self, referentienummer: str) -> list[r.Line]:
         """Granted credits of a line, stored or granted earlier in this message."""
-        stored = self.tx.load(
-            r.Line,
-            "prestaties",
-            "provider_code = ? AND vorig_referentienummer = ? AND status = 'toegekend'",
-            (self.provider_code, referentienummer),
-        )
+        stored = self._stored_credits.get(referentienummer)
+        if stored is None:
+            stored = self._known_lines(
+                self.tx.load(
+                    r.Line,
+                    "prestaties",
+                    "provider_code = ? AND vorig_referentienummer = ? AND status = 'toegekend'",
+                    (self.provider_code, referentienummer),
+                )
+            )
         now = self._credits_now.get(referentienummer, [])
-        return self._known_lines(stored) + now
+        return stored + now
 
     def granted_lines(self, toewijzing_id: int | None) -> list[r.Line]:
         """Granted lines on an allocation, credits included (their amounts are negative),

@@ -41,13 +41,7 @@ class Handler:
 def _insert(ctx: Context, table: str, record: r.Record, **extra: Callable[[], Any]) -> None:
     """Queue an insert of a record; ``extra`` columns are computed at write time (the ids
     of records inserted before it)."""
-
-    def write(tx: Tx) -> None:
-        values = values_of(record)
-        values.update({k: get() for k, get in extra.items()})
-        record.id = tx.insert(table, values)
-
-    ctx.write(write)
+    ctx.insert(table, record, extra)
 
 
 def _update(ctx: Context, table: str, record: r.Record, *names: str, **fixed: Any) -> None:
@@ -332,6 +326,22 @@ def _prestaties(msg: m.WMO323) -> list[m.Prestatie]:
 
 def _begin_declaratie(msg: m.WMO323, ctx: Context) -> None:
     d = msg.Declaratie
+    lines = [p for c in d.Clienten for p in c.Prestaties]
+    ctx.preload_lines(
+        [p.ToewijzingNummer for p in lines],
+        [
+            ref
+            for ref in (
+                number
+                for p in lines
+                for number in (
+                    p.ProductReferentie.ReferentieNummer,
+                    p.ProductReferentie.VorigReferentieNummer,
+                )
+            )
+            if ref is not None
+        ],
+    )
     record = r.Declaration(
         provider_code=ctx.provider_code,
         municipality_code=ctx.municipality_code,
