@@ -9,9 +9,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import exists, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import access
 from app.administration import models as db
 from app.administration import product_codes
 from app.api.deps import Caller, caller, services
@@ -30,26 +31,6 @@ from app.api.problems import AUTHENTICATED, INVALID_REQUEST, NOT_JSON, NotFound,
 from app.standard.datatypes import BSN_PATTERN
 
 router = APIRouter(tags=["administration"], responses=AUTHENTICATED)
-
-
-# --- visibility -------------------------------------------------------------------------------
-
-
-def _sees_client(who: Caller) -> Any:
-    if who.operator:
-        return True
-    return or_(
-        db.Client.municipality_code == who.code,
-        exists().where(
-            db.Toewijzing.client_id == db.Client.id, db.Toewijzing.provider_code == who.code
-        ),
-        exists().where(db.Verzoek.client_id == db.Client.id, db.Verzoek.provider_code == who.code),
-        exists().where(db.Start.client_id == db.Client.id, db.Start.provider_code == who.code),
-    )
-
-
-def _party(who: Caller, municipality: Any, provider: Any) -> Any:
-    return True if who.operator else or_(municipality == who.code, provider == who.code)
 
 
 # --- models -----------------------------------------------------------------------------------
@@ -413,7 +394,7 @@ def find_client(
 ) -> list[ClientOut]:
     svc = services(request)
     digest = svc.vault.bsn_hash(query.bsn)
-    stmt = select(db.Client).where(db.Client.bsn_hash == digest, _sees_client(who))
+    stmt = select(db.Client).where(db.Client.bsn_hash == digest, access.reads_client(who))
     if query.municipality_code:
         stmt = stmt.where(db.Client.municipality_code == query.municipality_code)
     with svc.database.read() as s:
@@ -438,14 +419,16 @@ def client_overview(
     who: Annotated[Caller, Depends(caller)],
 ) -> ClientOverview:
     with services(request).database.read() as s:
-        client = s.scalar(select(db.Client).where(db.Client.id == client_id, _sees_client(who)))
+        client = s.scalar(
+            select(db.Client).where(db.Client.id == client_id, access.reads_client(who))
+        )
         if client is None:
             raise NotFound(f"no client {client_id} for you")
         allocations = s.scalars(
             select(db.Toewijzing)
             .where(
                 db.Toewijzing.client_id == client_id,
-                _party(who, db.Toewijzing.municipality_code, db.Toewijzing.provider_code),
+                access.reads_record(who, db.Toewijzing),
             )
             .order_by(db.Toewijzing.nummer)
         )
@@ -453,7 +436,7 @@ def client_overview(
             select(db.Start)
             .where(
                 db.Start.client_id == client_id,
-                _party(who, db.Start.municipality_code, db.Start.provider_code),
+                access.reads_record(who, db.Start),
             )
             .order_by(db.Start.id)
         )
@@ -461,7 +444,7 @@ def client_overview(
             select(db.Verzoek)
             .where(
                 db.Verzoek.client_id == client_id,
-                _party(who, db.Verzoek.municipality_code, db.Verzoek.provider_code),
+                access.reads_record(who, db.Verzoek),
             )
             .order_by(db.Verzoek.id)
         )
@@ -470,15 +453,13 @@ def client_overview(
             .join(db.Declaratie)
             .where(
                 db.Prestatie.client_id == client_id,
-                _party(who, db.Declaratie.municipality_code, db.Declaratie.provider_code),
+                access.reads_record(who, db.Declaratie),
             )
             .order_by(db.Prestatie.id)
         )
-        from app.api.berichten import visible
-
         messages = s.scalars(
             select(db.Message.id)
-            .where(db.Message.client_id == client_id, visible(who))
+            .where(db.Message.client_id == client_id, access.reads_message(who))
             .order_by(db.Message.id)
         )
         return ClientOverview(
@@ -531,7 +512,7 @@ def list_allocations(
     after, limit = paging
     stmt = select(db.Toewijzing).where(
         db.Toewijzing.id > after,
-        _party(who, db.Toewijzing.municipality_code, db.Toewijzing.provider_code),
+        access.reads_record(who, db.Toewijzing),
     )
     if client_id is not None:
         stmt = stmt.where(db.Toewijzing.client_id == client_id)
@@ -577,7 +558,7 @@ def get_allocation(
         a = s.scalar(
             select(db.Toewijzing).where(
                 db.Toewijzing.id == allocation_id,
-                _party(who, db.Toewijzing.municipality_code, db.Toewijzing.provider_code),
+                access.reads_record(who, db.Toewijzing),
             )
         )
         if a is None:
@@ -666,9 +647,7 @@ def list_deliveries(
     ] = None,
 ) -> Page[DeliveryOut]:
     after, limit = paging
-    stmt = select(db.Start).where(
-        db.Start.id > after, _party(who, db.Start.municipality_code, db.Start.provider_code)
-    )
+    stmt = select(db.Start).where(db.Start.id > after, access.reads_record(who, db.Start))
     if client_id is not None:
         stmt = stmt.where(db.Start.client_id == client_id)
     if toewijzing_nummer is not None:
@@ -697,9 +676,7 @@ def list_requests(
     ] = None,
 ) -> Page[RequestOut]:
     after, limit = paging
-    stmt = select(db.Verzoek).where(
-        db.Verzoek.id > after, _party(who, db.Verzoek.municipality_code, db.Verzoek.provider_code)
-    )
+    stmt = select(db.Verzoek).where(db.Verzoek.id > after, access.reads_record(who, db.Verzoek))
     if client_id is not None:
         stmt = stmt.where(db.Verzoek.client_id == client_id)
     if status:
@@ -774,7 +751,7 @@ def list_declarations(
     after, limit = paging
     stmt = select(db.Declaratie).where(
         db.Declaratie.id > after,
-        _party(who, db.Declaratie.municipality_code, db.Declaratie.provider_code),
+        access.reads_record(who, db.Declaratie),
     )
     with services(request).database.read() as s:
         rows = [
@@ -803,7 +780,7 @@ def get_declaration(
         d = s.scalar(
             select(db.Declaratie).where(
                 db.Declaratie.id == declaration_id,
-                _party(who, db.Declaratie.municipality_code, db.Declaratie.provider_code),
+                access.reads_record(who, db.Declaratie),
             )
         )
         if d is None:

@@ -8,8 +8,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import select
 
+from app import access
 from app.administration import models as db
 from app.administration.crypto import RAW
 from app.administration.ingest import TOO_LARGE_KEPT, Sender
@@ -26,7 +27,6 @@ from app.api.problems import (
     problem,
 )
 from app.api.validate import FindingOut
-from app.routing.models import MailboxItem
 
 router = APIRouter(tags=["messages"])
 
@@ -263,26 +263,6 @@ class MessageOut(BaseModel):
     }
 
 
-def visible(who: Caller) -> Any:
-    """Messages a caller may see: its own, sent or received, and what was put in its
-    mailbox; operators see all."""
-    if who.operator:
-        return True
-    # A header names its parties only once the service has checked it: a message refused
-    # before that (unreadable, not schema-valid, sent in another's name) or not judged yet
-    # concerns only whoever posted it, whatever its header claims.
-    checked = and_(db.Message.problem.is_(None), db.Message.status != "received")
-    return or_(
-        and_(checked, db.Message.sender_code == who.code),
-        and_(checked, db.Message.receiver_code == who.code),
-        db.Message.participant_id == who.id,
-        # What the service put in your mailbox concerns you (a relay's original, a copy).
-        exists().where(
-            MailboxItem.message_id == db.Message.id, MailboxItem.recipient_code == who.code
-        ),
-    )
-
-
 @router.get(
     "/berichten",
     response_model=Page[MessageOut],
@@ -300,7 +280,7 @@ def list_messages(
     client_id: ClientFilter = None,
 ) -> Page[MessageOut]:
     after, limit = paging
-    query = select(db.Message).where(visible(who), db.Message.id > after)
+    query = select(db.Message).where(access.reads_message(who), db.Message.id > after)
     if message_type:
         query = query.where(db.Message.message_type == message_type.upper())
     if status:
@@ -314,7 +294,9 @@ def list_messages(
 
 def _message(request: Request, who: Caller, message_id: int) -> db.Message:
     with services(request).database.read() as s:
-        row = s.scalar(select(db.Message).where(db.Message.id == message_id, visible(who)))
+        row = s.scalar(
+            select(db.Message).where(db.Message.id == message_id, access.reads_message(who))
+        )
         if row is None:
             raise NotFound(f"no message {message_id} for you")
         return row

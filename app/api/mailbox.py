@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 
+from app import access
 from app.administration import models as db
 from app.administration.crypto import RAW
 from app.api import examples
@@ -161,7 +162,7 @@ def get_item(
         found = s.execute(
             select(MailboxItem, db.Message)
             .join(db.Message, db.Message.id == MailboxItem.message_id)
-            .where(MailboxItem.recipient_code == who.code, MailboxItem.seq == item_id)
+            .where(MailboxItem.recipient_code == _recipient(who, None), MailboxItem.seq == item_id)
         ).first()
         if found is None:
             raise NotFound(f"no item {item_id} in your mailbox")
@@ -194,7 +195,7 @@ def ack_item(
     with services(request).database.write() as s:
         exists = s.scalar(
             select(MailboxItem.id).where(
-                MailboxItem.recipient_code == who.code, MailboxItem.seq == item_id
+                MailboxItem.recipient_code == _recipient(who, None), MailboxItem.seq == item_id
             )
         )
         if exists is None:
@@ -208,11 +209,10 @@ def ack_item(
 
 
 def _recipient(who: Caller, recipient: str | None) -> str:
-    if recipient is None or recipient == who.code:
-        return who.code
-    if not who.operator:
+    found = access.mailbox_of(who, recipient)
+    if found is None:
         raise Forbidden("only operators may look into another participant's mailbox")
-    return recipient
+    return found
 
 
 def _out(item: MailboxItem, message: db.Message) -> MailboxItemOut:

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -50,8 +50,6 @@ from app.api.problems import (
 from app.routing import config
 from app.routing.models import (
     Contract,
-    ContractMunicipality,
-    ContractSubcontractor,
     FunctionCatalogue,
 )
 
@@ -87,7 +85,7 @@ ProductTariffs = Annotated[
 
 
 def _operator(who: Caller, what: str) -> None:
-    if not who.operator:
+    if not access.is_operator(who):
         raise Forbidden(f"only operators {what}")
 
 
@@ -339,8 +337,7 @@ def change_participant(
     who: Annotated[Caller, Depends(caller)],
 ) -> ParticipantOut:
     _operator(who, "change participants")
-    if body.active is False and code == who.code:
-        # Otherwise the last operator could lock everyone out of the management API.
+    if body.active is False and not access.may_deactivate(who, code):
         raise Refused(409, "conflict", "cannot deactivate yourself", "ask another operator")
     with services(request).database.write() as s:
         p = participants.by_code(s, code)
@@ -773,16 +770,6 @@ class ContractOut(_ContractTerms):
     )
 
 
-def _visible(who: Caller) -> ColumnElement[bool]:
-    if who.operator:
-        return true()
-    return or_(
-        Contract.main_contractor_code == who.code,
-        Contract.municipalities.any(ContractMunicipality.municipality_code == who.code),
-        Contract.subcontractors.any(ContractSubcontractor.subcontractor_code == who.code),
-    )
-
-
 def _contract_out(who: Caller, c: Contract) -> ContractOut:
     data = config.contract_as_dict(c)
     municipalities = [m.municipality_code for m in c.municipalities]
@@ -829,7 +816,7 @@ KeyPath = Annotated[
 )
 def list_contracts(request: Request, who: Annotated[Caller, Depends(caller)]) -> list[ContractOut]:
     with services(request).database.read() as s:
-        return [_contract_out(who, c) for c in _contracts(s, _visible(who))]
+        return [_contract_out(who, c) for c in _contracts(s, access.reads_contract(who))]
 
 
 @router.get(
@@ -849,7 +836,7 @@ def get_contract(
     request: Request, key: KeyPath, who: Annotated[Caller, Depends(caller)]
 ) -> ContractOut:
     with services(request).database.read() as s:
-        c = _contracts(s, Contract.key == key, _visible(who)).first()
+        c = _contracts(s, Contract.key == key, access.reads_contract(who)).first()
         if c is None:
             raise NotFound(f"no contract {key} for you")
         return _contract_out(who, c)

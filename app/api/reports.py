@@ -18,7 +18,6 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from app import access
-from app.administration.participants import MAIN_CONTRACTOR, MUNICIPALITY, SUBCONTRACTOR
 from app.api.deps import Caller, Forbidden, caller, services
 from app.api.fields import CBS_CODE, KEY, Day
 from app.api.problems import AUTHENTICATED, NotFound, Refused, forbidden, problem
@@ -328,11 +327,12 @@ def deployment_report(
         # Two parameters' relation, which no schema states: a period the service has no
         # report for, as it has none for a contract you are not a party to.
         raise Refused(404, "invalid_period", "the period is not valid", str(exc)) from None
-    if who.role == MUNICIPALITY:
-        if municipality is not None and municipality != who.code:
+    own = access.report_municipality(who)
+    if own is not None:
+        if municipality is not None and municipality != own:
             raise Forbidden("a municipality sees only its own clients")
-        municipality = who.code
-    elif not (who.operator or who.role in (MAIN_CONTRACTOR, SUBCONTRACTOR)):
+        municipality = own
+    elif not access.reads_reports(who):
         raise Forbidden("only operators, municipalities and contract parties see this report")
     contracts = services(request).contracts.all()
     if contract is not None:
@@ -346,7 +346,7 @@ def deployment_report(
     found = [
         r
         for r in found
-        if r.rows or who.operator or _party(who, next(c for c in contracts if c.key == r.contract))
+        if r.rows or _party(who, next(c for c in contracts if c.key == r.contract))
     ]
     out = DeploymentReportOut(
         period_from=days.start,
@@ -368,11 +368,7 @@ def deployment_report(
 
 
 def _party(who: Caller, c: ContractView) -> bool:
-    if who.operator:
-        return True
-    if who.role == MUNICIPALITY:
-        return who.code in c.municipalities
-    return who.code == c.main_contractor or who.code in c.subcontractors
+    return access.sees_contract(who, c.main_contractor, c.municipalities, c.subcontractors)
 
 
 def _scopes(
@@ -385,10 +381,8 @@ def _scopes(
         munis = c.municipalities & {municipality} if municipality else c.municipalities
         if not munis:
             continue
-        if who.operator or who.role == MUNICIPALITY or who.code == c.main_contractor:
-            scopes.append(report.Scope(c, frozenset(munis)))
-        else:
-            scopes.append(report.Scope(c, frozenset(munis), deliverer=who.code))
+        deliverer = access.report_deliverer(who, c.main_contractor)
+        scopes.append(report.Scope(c, frozenset(munis), deliverer=deliverer))
     return scopes
 
 

@@ -21,8 +21,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
+from app import access
 from app.administration import models as db
 from app.api.deps import Caller, Forbidden, caller, services
 from app.api.fields import (
@@ -283,13 +284,7 @@ def list_decisions(
         .join(db.Toewijzing, db.Toewijzing.id == rm.Decision.toewijzing_id)
         .where(rm.Decision.id > after)
     )
-    if not who.operator:
-        stmt = stmt.where(
-            or_(
-                rm.Contract.main_contractor_code == who.code,
-                rm.Decision.municipality_code == who.code,
-            )
-        )
+    stmt = stmt.where(access.reads_decision(who))
     if client_id is not None:
         stmt = stmt.where(rm.Decision.client_id == client_id)
     with services(request).database.read() as s:
@@ -318,16 +313,6 @@ def _decision(d: rm.Decision, c: rm.Contract, a: db.Toewijzing) -> DecisionOut:
 
 
 # --- delegations ----------------------------------------------------------------------------
-
-
-def _sees_delegation(who: Caller) -> Any:
-    if who.operator:
-        return True
-    return or_(
-        rm.Delegation.main_contractor_code == who.code,
-        rm.Delegation.subcontractor_code == who.code,
-        rm.Delegation.municipality_code == who.code,
-    )
 
 
 @router.post(
@@ -415,7 +400,7 @@ def list_delegations(
     ] = None,
 ) -> Page[DelegationOut]:
     after, limit = paging
-    stmt = select(rm.Delegation).where(rm.Delegation.id > after, _sees_delegation(who))
+    stmt = select(rm.Delegation).where(rm.Delegation.id > after, access.reads_delegation(who))
     if client_id is not None:
         stmt = stmt.where(rm.Delegation.client_id == client_id)
     if subcontractor:
@@ -530,16 +515,17 @@ def _may_delegate(request: Request, who: Caller, decision_id: int) -> None:
             .join(rm.Contract, rm.Contract.id == rm.Decision.contract_id)
             .where(rm.Decision.id == decision_id)
         ).first()
-    if found is None or not (who.operator or who.code in tuple(found)):
+    if found is None or not access.sees_decision(who, *found):
         raise NotFound(f"no decision {decision_id} for you")
-    if who.code != found.main_contractor_code:
+    if not access.may_delegate(who, found.main_contractor_code):
         raise Forbidden("only the decision's main contractor delegates its functions")
 
 
 def _may_change(request: Request, who: Caller, delegation_id: int) -> None:
     """As ``_may_delegate``, for a delegation: 404 unless you see it, 403 unless you are its
     main contractor."""
-    if who.code != _get_delegation(request, who, delegation_id).main_contractor_code:
+    delegation = _get_delegation(request, who, delegation_id)
+    if not access.may_act_for_delegation(who, delegation.main_contractor_code):
         raise Forbidden("only the delegation's main contractor changes it")
 
 
@@ -560,7 +546,9 @@ def _act(request: Request, guard: Callable[[], None], action: Any) -> Any:
 def _get_delegation(request: Request, who: Caller, delegation_id: int) -> DelegationOut:
     with services(request).database.read() as s:
         d = s.scalar(
-            select(rm.Delegation).where(rm.Delegation.id == delegation_id, _sees_delegation(who))
+            select(rm.Delegation).where(
+                rm.Delegation.id == delegation_id, access.reads_delegation(who)
+            )
         )
         if d is None:
             raise NotFound(f"no delegation {delegation_id} for you")
@@ -568,16 +556,6 @@ def _get_delegation(request: Request, who: Caller, delegation_id: int) -> Delega
 
 
 # --- relays ---------------------------------------------------------------------------------
-
-
-def _sees_relay(who: Caller) -> Any:
-    if who.operator:
-        return True
-    return or_(
-        rm.Relay.main_contractor_code == who.code,
-        rm.Relay.subcontractor_code == who.code,
-        rm.Relay.municipality_code == who.code,
-    )
 
 
 @router.get(
@@ -600,7 +578,7 @@ def list_relays(
     client_id: ClientFilter = None,
 ) -> Page[RelayOut]:
     after, limit = paging
-    stmt = select(rm.Relay).where(rm.Relay.id > after, _sees_relay(who))
+    stmt = select(rm.Relay).where(rm.Relay.id > after, access.reads_relay(who))
     if status:
         stmt = stmt.where(rm.Relay.status == status)
     if client_id is not None:
@@ -658,7 +636,7 @@ async def resend_relay(
     request: Request, relay_id: RelayId, who: Annotated[Caller, Depends(caller)]
 ) -> RelayOut:
     relay = _get_relay(request, who, relay_id)
-    if not (who.operator or who.code == relay.main_contractor_code):
+    if not access.may_resend_relay(who, relay.main_contractor_code):
         raise Forbidden("only operators and the main contractor resend a relay")
     try:
         new_id = await run_in_threadpool(resend, services(request).ingest, relay_id)
@@ -669,7 +647,7 @@ async def resend_relay(
 
 def _get_relay(request: Request, who: Caller, relay_id: int) -> RelayOut:
     with services(request).database.read() as s:
-        r = s.scalar(select(rm.Relay).where(rm.Relay.id == relay_id, _sees_relay(who)))
+        r = s.scalar(select(rm.Relay).where(rm.Relay.id == relay_id, access.reads_relay(who)))
         if r is None:
             raise NotFound(f"no relay {relay_id} for you")
         return RelayOut.model_validate(r)
