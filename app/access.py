@@ -24,6 +24,7 @@ from app.administration.participants import (
     MAIN_CONTRACTOR,
     MUNICIPALITY,
     OPERATOR,
+    PROVIDER_ROLES,
     SUBCONTRACTOR,
 )
 from app.routing import models as rm
@@ -37,6 +38,7 @@ __all__ = [
     "may_answer",
     "may_deactivate",
     "may_delegate",
+    "may_post",
     "may_resend_relay",
     "reads_client",
     "reads_contract",
@@ -241,6 +243,13 @@ def may_act_for_delegation(who: Party, main_contractor: str) -> bool:
 
 def may_resend_relay(who: Party, main_contractor: str) -> bool:
     return is_operator(who) or who.code == main_contractor
+
+
+def may_post(role: str, party: str) -> bool:
+    """Whether a participant in ``role`` posts messages as ``party`` (the standard's
+    ``gemeente`` or ``aanbieder``): municipalities as gemeente, every kind of provider as
+    aanbieder; operators never."""
+    return role == MUNICIPALITY if party == "gemeente" else role in PROVIDER_ROLES
 
 
 def may_deactivate(who: Party, code: str) -> bool:

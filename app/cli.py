@@ -550,6 +550,7 @@ def _reprocess(args: argparse.Namespace) -> int:
     import time
     from collections import Counter
 
+    from app.api.verdicts import http_status
     from app.services import Services
 
     started = time.monotonic()
@@ -561,14 +562,14 @@ def _reprocess(args: argparse.Namespace) -> int:
     outcomes: Counter[str] = Counter()
     try:
         if args.retry_set_aside:
-            outcomes["set aside tried again"] = services.ingest.retry_set_aside()
-        waiting = services.ingest.unfinished(args.older_than)
+            outcomes["set aside tried again"] = services.intake.retry_set_aside()
+        waiting = services.intake.unfinished(args.older_than)
         for message_id in waiting:
             if args.max_seconds is not None and time.monotonic() - started > args.max_seconds:
                 outcomes["left for the next run"] += 1
                 continue
             try:
-                outcome = services.ingest.reprocess(message_id)
+                outcome = services.intake.reprocess(message_id)
             except Exception:
                 # One message that fails must not keep the others (or a start-up) waiting:
                 # its attempt is counted, and after a few it is set aside.
@@ -579,10 +580,11 @@ def _reprocess(args: argparse.Namespace) -> int:
                 continue
             if outcome is None:
                 outcomes["skipped"] += 1
-            elif outcome.verdict == "set_aside":
+            elif outcome.status == "set_aside":
                 outcomes["set aside"] += 1
             else:
-                outcomes[f"HTTP {outcome.status}"] += 1
+                # As the sender, sending again, is answered.
+                outcomes[f"HTTP {http_status(outcome)}"] += 1
     finally:
         services.close()
     summary = ", ".join(f"{n} {what}" for what, n in sorted(outcomes.items()) if n)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from app.administration import keys
 from app.administration.crypto import Vault, vault_from
 from app.administration.db import Database
-from app.administration.ingest import Ingest
 from app.clock import today
 from app.config import Settings
+from app.intake import Intake
 from app.routing.directory import ContractDirectory
 from app.validation import Validator
 
@@ -20,7 +20,7 @@ class Services:
     database: Database
     vault: Vault
     validator: Validator
-    ingest: Ingest
+    intake: Intake
     contracts: ContractDirectory
 
     @classmethod
@@ -36,7 +36,7 @@ class Services:
             raise
         validator = Validator(settings)
         contracts = ContractDirectory(database)
-        ingest = Ingest(
+        intake = Intake(
             database,
             vault,
             validator,
@@ -44,7 +44,7 @@ class Services:
             contracts=contracts,
             delegation_numbers=settings.delegation_numbers,
         )
-        return cls(settings, database, vault, validator, ingest, contracts)
+        return cls(settings, database, vault, validator, intake, contracts)
 
     def verify_key(self) -> str:
         """Check the key against the database again (see ``keys.verify``)."""

@@ -1,6 +1,6 @@
 """Checking one message on its own: safe parsing, schema, then the message rules.
 
-This is what ``iwmo validate`` and the ingest API share. Rules run only on schema-valid
+This is what ``iwmo validate`` and the intake share. Rules run only on schema-valid
 messages: the standard judges content only once the form is right.
 """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from app.administration.models import Base
+from app.tables import metadata
 from app.config import Settings
 
 config = context.config
@@ -15,7 +15,7 @@ url = config.get_main_option("sqlalchemy.url") or Settings.from_env().database_u
 def run_offline() -> None:
     context.configure(
         url=url,
-        target_metadata=Base.metadata,
+        target_metadata=metadata,
         literal_binds=True,
         render_as_batch=url.startswith("sqlite"),
     )
@@ -35,7 +35,7 @@ def run_online() -> None:
 def _run(connection: object) -> None:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=metadata,
         render_as_batch=url.startswith("sqlite"),
     )
     with context.begin_transaction():

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from app.administration.models import Base
 from app.config import Settings
 from app.services import Services
 from app.standard.schema import Schemas
+from app.tables import metadata as _metadata
 from app.validation import Validator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,7 +108,7 @@ def migrated_url(database_url: str) -> str:
 
 def wipe(url: str) -> None:
     engine = create_engine(url)
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    tables = [t.name for t in reversed(_metadata.sorted_tables)]
     with engine.begin() as conn:
         if url.startswith("postgresql"):
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))

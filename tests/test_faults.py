@@ -195,14 +195,15 @@ _KILLED = textwrap.dedent(
     sys.path.insert(0, {root!r})
     from app.config import Settings
     from app.services import Services
-    from app.administration.ingest import Ingest, Sender
+    from app.intake import Sender
+    from app.intake.store import Inbox
 
     def killed(*args, **kwargs):
         os._exit(137)  # as if the worker was killed: no cleanup, the transaction is open
 
     services = Services.build(Settings(database_url={url!r}, secret_key={key!r}))
-    Ingest._store_out = killed  # called after the message was applied, before the commit
-    services.ingest.receive(Sender({pid}, {code!r}, "municipality"), sys.stdin.buffer.read())
+    Inbox.keep_out = killed  # the retour is stored after the message was applied, before the commit
+    services.intake.receive(Sender({pid}, {code!r}, "municipality"), sys.stdin.buffer.read())
     """
 )
 
@@ -250,14 +251,14 @@ def test_two_reprocessors_at_once_judge_once(
 ) -> None:
     assert gemeente.send(xml(toewijzing(ReferentieAanbieder=None))).status_code == 503
     failing_apply["broken"] = False
-    [waiting] = services.ingest.unfinished(0)
+    [waiting] = services.intake.unfinished(0)
     worker_b = second_worker(settings)
     barrier = threading.Barrier(2)
     results: list[Any] = []
 
     def run(worker: Services) -> None:
         barrier.wait()
-        results.append(worker.ingest.reprocess(waiting))
+        results.append(worker.intake.reprocess(waiting))
 
     threads = [threading.Thread(target=run, args=(w,)) for w in (services, worker_b)]
     for t in threads:

@@ -13,14 +13,14 @@ from sqlalchemy import create_engine, text
 
 from app.administration import product_codes
 from app.administration.db import Database, alembic_config
-from app.administration.models import Base
+from app.tables import metadata
 from tests.conftest import TEST_DATABASE_URL
 
 
 def test_migrated_schema_matches_the_models(migrated_url: str) -> None:
     engine = create_engine(migrated_url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
     engine.dispose()
     assert diff == []
 

@@ -11,22 +11,39 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from app.administration import records as r
 from app.administration.crypto import Vault
 from app.administration.store import Tx, values_of
-from app.routing.directory import ContractDirectory
-from app.routing.mailbox import Delivery
 from app.standard.catalogue import MessageType
 from app.standard.scan import Budget
 
 EXECUTION_VARIANTS = ("taakgericht", "inspanningsgericht", "outputgericht")
 
 Write = Callable[[Tx], object]  # what a queued write returns is ignored
+
+
+class ContractTerms(Protocol):
+    """What the rules ask of a contract between a municipality and a provider."""
+
+    @property
+    def main_contractor(self) -> str: ...
+
+    @property
+    def variant(self) -> str: ...
+
+    @property
+    def product_tariffs(self) -> Mapping[str, int]: ...
+
+
+class Contracts(Protocol):
+    """The contracts in force (the routing layer keeps them; the rules only ask)."""
+
+    def between(self, municipality: str, provider: str, day: date) -> Iterable[ContractTerms]: ...
 
 
 @dataclass
@@ -118,8 +135,6 @@ class Context:
     sha256: str = ""
     claim_holder: int | None = None  # the message that first used this identification
     writes: list[Write | _Insert] = field(default_factory=list)  # queued, in order
-    # Mailbox items to put in when the message is accepted (routing).
-    deliveries: list[Delivery] = field(default_factory=list)
     _clients: dict[str, r.Client | None] = field(default_factory=dict)
     _allocations: dict[int, r.Allocation | None] = field(default_factory=dict)
     _client_allocations: list[r.Allocation] | None = None
@@ -138,7 +153,7 @@ class Context:
     # Requests this message honours (301): its other lines may still name them (TR379).
     honoured_now: set[int] = field(default_factory=set)
     code_list: ProductCodeList = field(default_factory=lambda: ProductCodeList(ttl=0))
-    contracts: ContractDirectory | None = None
+    contracts: Contracts | None = None
     # The time the message may still take: judging looks at it line by line.
     budget: Budget | None = None
 
@@ -150,9 +165,6 @@ class Context:
         computed then. Inserts queued one after another into one table are written
         together."""
         self.writes.append(_Insert(table, record, extra))
-
-    def deliver(self, delivery: Delivery) -> None:
-        self.deliveries.append(delivery)
 
     def flush(self) -> None:
         batch: list[_Insert] = []

@@ -116,7 +116,6 @@ class Message(Base):
     # set_aside (judging failed IWMO_REPROCESS_ATTEMPTS times)
     status: Mapped[str] = mapped_column(String(20), default="received")
     problem: Mapped[str | None] = mapped_column(String(32))
-    response_status: Mapped[int | None] = mapped_column(Integer)  # HTTP status answered
     findings: Mapped[list[Any]] = mapped_column(JSON, default=list)
     # Findings not listed in ``findings`` (at most IWMO_MAX_FINDINGS are).
     findings_omitted: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -391,7 +390,3 @@ class ProductCode(Base):
     categorie: Mapped[str] = mapped_column(String(2))
     code: Mapped[str] = mapped_column(String(5))
     omschrijving: Mapped[str] = mapped_column(Text, default="")
-
-
-# The routing tables share this metadata (migrations and tests see every table through it).
-from app.routing import models as _routing_models  # noqa: E402, F401

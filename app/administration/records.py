@@ -1,4 +1,4 @@
-"""The administration as the ingest pipeline sees it: plain records, loaded once per
+"""The administration as the intake sees it: plain records, loaded once per
 message, judged in memory by the rules, and written back in one go when the message is
 accepted. Attribute names are the table columns (see ``models``)."""
 

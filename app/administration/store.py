@@ -1,6 +1,6 @@
-"""Plain SQL for the ingest pipeline, on the DBAPI connection itself.
+"""Plain SQL for the intake, on the DBAPI connection itself.
 
-The ORM (``models``) defines the schema and serves the read API; the hot path of ingest
+The ORM (``models``) defines the schema and serves the read API; the hot path of the intake
 talks SQL directly because SQLAlchemy's per-statement overhead would otherwise cost more
 than the database work itself (measured: 0.25-0.5 ms CPU per statement against 0.1 ms with
 the driver alone). SQL here is written once for SQLite and PostgreSQL: ``?`` placeholders,

@@ -62,8 +62,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     or not the one the database's personal data is encrypted with."""
     settings = settings or Settings.from_env()
     svc = services or Services.build(settings)
-    if metrics.observe_message not in svc.ingest.observers:
-        svc.ingest.observers.append(metrics.observe_message)
+    if metrics.observe_message not in svc.intake.observers:
+        svc.intake.observers.append(metrics.observe_message)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from app import access
 from app.administration import models as db
 from app.administration.crypto import RAW
-from app.administration.ingest import TOO_LARGE_KEPT, Sender
 from app.api import bodies, examples
 from app.api.deps import Caller, Forbidden, caller, services
 from app.api.fields import WHOLE_NUMBER, ClientFilter, Timestamp, id_path
@@ -27,6 +26,8 @@ from app.api.problems import (
     problem,
 )
 from app.api.validate import FindingOut
+from app.api.verdicts import response_for
+from app.intake import TOO_LARGE_KEPT, Sender
 
 router = APIRouter(tags=["messages"])
 
@@ -179,23 +180,17 @@ async def receive(request: Request, who: Annotated[Caller, Depends(caller)]) -> 
         return bodies.disconnected()
     headers: dict[str, str] = {}
     if body.too_large:
-        outcome = await run_in_threadpool(
-            svc.ingest.refuse_too_large, sender, body.data, body.size, body.sha256
+        verdict = await run_in_threadpool(
+            svc.intake.refuse_too_large, sender, body.data, body.size, body.sha256
         )
         headers.update(bodies.CLOSE)
     elif media not in XML_TYPES:
-        outcome = await run_in_threadpool(svc.ingest.refuse_media_type, sender, body.data, media)
+        verdict = await run_in_threadpool(svc.intake.refuse_media_type, sender, body.data, media)
     else:
         # A few large messages at a time per worker: each costs several times its size.
         async with request.app.state.large_bodies.turn(body.size):
-            outcome = await run_in_threadpool(svc.ingest.receive, sender, body.data, body.sha256)
-    if outcome.message_id is not None:
-        headers["Location"] = f"/v1/berichten/{outcome.message_id}"
-    if outcome.replayed:
-        headers["X-Iwmo-Replayed"] = "true"
-    return Response(
-        outcome.body, status_code=outcome.status, media_type=outcome.media_type, headers=headers
-    )
+            verdict = await run_in_threadpool(svc.intake.receive, sender, body.data, body.sha256)
+    return response_for(verdict, headers)
 
 
 class MessageOut(BaseModel):

@@ -308,7 +308,7 @@ def rotate_key(request: Request, code: CodePath, who: Annotated[Caller, Depends(
             raise NotFound(f"no participant {code}")
         key = participants.rotate_key(s, code)
     request.app.state.key_cache.clear()
-    services(request).ingest.participants.forget()
+    services(request).intake.participants.forget()
     return NewKey(code=code, api_key=key)
 
 
@@ -349,7 +349,7 @@ def change_participant(
             p.name = body.name
         out = ParticipantOut.of(p)
     request.app.state.key_cache.clear()
-    services(request).ingest.participants.forget()
+    services(request).intake.participants.forget()
     return out
 
 
@@ -507,7 +507,7 @@ def load_catalogue(
     _operator(who, "load catalogues")
     svc = services(request)
     report = _load(request, {"catalogues": [body.model_dump()]}, "catalogue")
-    svc.ingest.product_codes.forget()
+    svc.intake.product_codes.forget()
     if report.outcome(f"catalogue {body.key}@{body.version}") != "created":
         response.status_code = 200
     with svc.database.read() as s:
@@ -662,7 +662,7 @@ def load_product_codes(
             f"{len(errors)} problem{'s' if len(errors) != 1 else ''}; nothing was changed",
             errors=errors,
         ) from exc
-    svc.ingest.product_codes.forget()
+    svc.intake.product_codes.forget()
     return ProductCodesLoaded(
         gemeente=body.gemeente, categories=sorted({e.categorie for e in entries}), count=count
     )

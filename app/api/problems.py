@@ -264,7 +264,7 @@ def install(app: FastAPI) -> None:
             headers={"Retry-After": "5"},
         )
 
-    # The ingest pipeline talks to the driver directly (app.administration.store), so the
+    # The intake talks to the driver directly (app.administration.store), so the
     # driver's own connection errors arrive unwrapped.
     try:
         import psycopg

@@ -532,7 +532,7 @@ def _may_change(request: Request, who: Caller, delegation_id: int) -> None:
 def _act(request: Request, guard: Callable[[], None], action: Any) -> Any:
     guard()
     try:
-        return action(Delegations(services(request).ingest))
+        return action(Delegations(services(request).intake))
     except DelegationError as exc:
         raise Refused(
             exc.status,
@@ -639,7 +639,7 @@ async def resend_relay(
     if not access.may_resend_relay(who, relay.main_contractor_code):
         raise Forbidden("only operators and the main contractor resend a relay")
     try:
-        new_id = await run_in_threadpool(resend, services(request).ingest, relay_id)
+        new_id = await run_in_threadpool(resend, services(request).intake, relay_id)
     except RelayError as exc:
         raise Refused(409, "not_rejected", "the relay cannot be resent", str(exc)) from None
     return _get_relay(request, who, new_id)

@@ -6,15 +6,15 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from app.administration.ingest import PARSE_PROBLEMS
 from app.api import bodies, examples
 from app.api.problems import problem, problem_response
+from app.intake.check import UNREADABLE
 
 router = APIRouter(tags=["validation"])
 
 _EXAMPLE = examples.CHANGE_REQUEST_FINDINGS
 # Worded as POST /v1/berichten words it.
-EMPTY_TITLE = PARSE_PROBLEMS["empty"][1]
+EMPTY_TITLE = UNREADABLE["empty"][0]
 
 
 class FindingOut(BaseModel):

@@ -39,7 +39,7 @@ from sqlalchemy import func, select
 from app.routing.models import MailboxItem
 
 if TYPE_CHECKING:
-    from app.administration.ingest import Outcome
+    from app.intake import Verdict
     from app.services import Services
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -70,11 +70,11 @@ REQUEST_SECONDS = Histogram(
 )
 
 
-def observe_message(outcome: Outcome, seconds: float) -> None:
-    kind = outcome.message_type or "unknown"
-    verdict = "replayed" if outcome.replayed else (outcome.verdict or "unknown")
-    MESSAGES.labels(kind, verdict).inc()
-    if not outcome.replayed:
+def observe_message(verdict: Verdict, seconds: float) -> None:
+    kind = verdict.message_type or "unknown"
+    said = "replayed" if verdict.replayed else (verdict.status or "unknown")
+    MESSAGES.labels(kind, said).inc()
+    if not verdict.replayed:
         MESSAGE_SECONDS.labels(kind).observe(seconds)
 
 

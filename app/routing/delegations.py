@@ -23,7 +23,7 @@ from app.standard import codelists
 from app.standard import messages as m
 
 if TYPE_CHECKING:
-    from app.administration.ingest import Ingest
+    from app.routing.hub import Hub
 
 # RedenWijziging a main contractor may give when it ends a delegation early.
 ENDING_REASONS = ("02", "03", "05", "06", "07", "08", "09", "10", "11", "12", "14")
@@ -55,16 +55,16 @@ class NewDelegation:
 
 
 class Delegations:
-    def __init__(self, ingest: Ingest) -> None:
-        self.ingest = ingest
-        self.router = ingest.router
-        self.contracts = ingest.contracts
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.router = hub.router
+        self.contracts = hub.contracts
 
     # --- actions --------------------------------------------------------------------------
 
     def create(self, main_contractor: str, new: NewDelegation) -> rr.Delegation:
-        today = self.ingest.clock()
-        with self.ingest.store.transaction() as tx:
+        today = self.hub.today()
+        with self.hub.store.transaction() as tx:
             decision, allocation, contract = self._decision(tx, new.decision_id, main_contractor)
             function = contract.functions.get(new.function_key)
             if function is None:
@@ -87,7 +87,7 @@ class Delegations:
                     f"contract {contract.key} does not let {new.subcontractor} deliver "
                     f"{new.function_key}",
                 )
-            if not self.ingest.participants.active(new.subcontractor):
+            if not self.hub.participants.active(new.subcontractor):
                 raise DelegationError(
                     409, "unknown_subcontractor", f"{new.subcontractor} is not a participant"
                 )
@@ -127,8 +127,8 @@ class Delegations:
                 f"RedenWijziging {reden} cannot end a delegation; use one of "
                 + ", ".join(ENDING_REASONS),
             )
-        today = self.ingest.clock()
-        with self.ingest.store.transaction() as tx:
+        today = self.hub.today()
+        with self.hub.store.transaction() as tx:
             d, decision = self._delegation(tx, delegation_id, main_contractor)
             if einddatum < d.begindatum:
                 raise DelegationError(
@@ -148,8 +148,8 @@ class Delegations:
     def withdraw(self, main_contractor: str, delegation_id: int) -> rr.Delegation:
         """Withdraw a delegation sent by mistake (RedenWijziging 13: as if never sent).
         Refused once the subcontractor reported a start on it."""
-        today = self.ingest.clock()
-        with self.ingest.store.transaction() as tx:
+        today = self.hub.today()
+        with self.hub.store.transaction() as tx:
             d, decision = self._delegation(tx, delegation_id, main_contractor)
             started = tx.scalar(
                 "SELECT id FROM starts WHERE toewijzing_id = ? AND deleted_by_id IS NULL",
@@ -242,7 +242,7 @@ class Delegations:
                 "the subcontractor's allocation would break the standard's rules",
                 composed.findings,
             )
-        mailbox.deliver(tx, composed.ctx.deliveries)
+        mailbox.deliver(tx, composed.deliveries)
         return composed
 
 

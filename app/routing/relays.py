@@ -22,16 +22,16 @@ from app.routing.mailbox import Delivery
 from app.standard import codec
 
 if TYPE_CHECKING:
-    from app.administration.ingest import Ingest
+    from app.routing.hub import Hub
 
 
 class RelayError(Exception):
     pass
 
 
-def resend(ingest: Ingest, relay_id: int) -> int:
+def resend(hub: Hub, relay_id: int) -> int:
     """Send relay ``relay_id`` again; returns the new relay's id."""
-    with ingest.store.transaction() as tx:
+    with hub.store.transaction() as tx:
         # Lock first: two people resending at once send it once.
         tx.scalar(tx.lock("SELECT id FROM relays WHERE id = ?"), (relay_id,))
         found = tx.load(rr.Relay, "relays", "id = ?", (relay_id,))
@@ -41,10 +41,10 @@ def resend(ingest: Ingest, relay_id: int) -> int:
         if old.status != "rejected" or old.resent_as_id is not None:
             raise RelayError(f"relay {relay_id} is {old.status}; only a rejected one is resent")
         raw = tx.scalar("SELECT raw_encrypted FROM messages WHERE id = ?", (old.relay_message_id,))
-        original = codec.decode(etree.fromstring(ingest.vault.decrypt(bytes(raw), RAW)))
-        message = compose.resend(original, ingest.clock())
+        original = codec.decode(etree.fromstring(hub.vault.decrypt(bytes(raw), RAW)))
+        message = compose.resend(original, hub.today())
         body = codec.to_bytes(message)
-        message_id = ingest.store_composed(tx, message, body, client_id=old.client_id)
+        message_id = hub.store_composed(tx, message, body, client_id=old.client_id)
         now = datetime.now(UTC)
         new = rr.Relay(
             client_id=old.client_id,

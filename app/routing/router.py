@@ -1,6 +1,6 @@
 """Routing messages between municipalities, a main contractor and its subcontractors.
 
-The ingest pipeline calls the router at three moments of an outbound message's
+The intake (``app.intake``) calls the router at three moments of an outbound message's
 transaction:
 
 * ``precheck`` — before anything is applied: a municipality may not use the service's own
@@ -24,15 +24,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from lxml import etree
 
 from app.administration import records as rec
 from app.administration.context import Context
-from app.administration.crypto import RAW
+from app.administration.crypto import RAW, Vault
 from app.administration.store import Tx, values_of
 from app.findings import Finding
 from app.routing import compose
@@ -42,9 +42,6 @@ from app.routing.mailbox import COPY, MESSAGE, RETOUR, Delivery
 from app.standard import codec
 from app.standard import messages as m
 from app.standard.catalogue import MessageType
-
-if TYPE_CHECKING:
-    from app.administration.ingest import Ingest
 
 log = logging.getLogger(__name__)
 
@@ -103,14 +100,24 @@ class _Planned:
     decision_allocation: rec.Allocation
 
 
+class ComposedJudge(Protocol):
+    """What the router needs of the intake: judging what it composes by the same rules as
+    any message (the intake hands itself in, so routing never reaches up for it)."""
+
+    @property
+    def vault(self) -> Vault: ...
+
+    def judge_composed(self, tx: Tx, msg: Any) -> Composed: ...
+
+
 class Router:
     def __init__(
         self,
-        ingest: Ingest,
+        judge: ComposedJudge,
         contracts: ContractDirectory,
         numbers: tuple[int, int] = (900_000_000, 999_999_999),
     ) -> None:
-        self.ingest = ingest
+        self.judge = judge
         self.contracts = contracts
         self.numbers = numbers
 
@@ -264,9 +271,10 @@ class Router:
 
     def relay(
         self, tx: Tx, ctx: Context, msg: Any, message_id: int, plan: list[_Planned]
-    ) -> list[Finding]:
+    ) -> tuple[list[Finding], list[Delivery]]:
         """Compose, judge and apply the main contractor's message for a subcontractor's
-        applied one; its findings refuse the subcontractor's message."""
+        applied one: its findings refuse the subcontractor's message; or, when there are
+        none, where the two messages go."""
         main_contractor = plan[0].delegation.main_contractor_code
         relayed = compose.relay(
             msg,
@@ -282,12 +290,12 @@ class Router:
             ],
             ctx.today,
         )
-        composed = self.ingest.judge_composed(tx, relayed)
+        composed = self.judge.judge_composed(tx, relayed)
         if composed.findings:
             return [
                 replace(f, message=f"as relayed to the municipality: {f.message}")
                 for f in composed.findings
-            ]
+            ], []
         now = _now()
         tx.insert(
             "relays",
@@ -306,26 +314,31 @@ class Router:
                 )
             ),
         )
-        ctx.deliver(Delivery(ctx.municipality_code, composed.message_id, MESSAGE))
-        ctx.deliver(Delivery(main_contractor, message_id, COPY, "relayed to the municipality"))
-        return []
+        return [], [
+            Delivery(ctx.municipality_code, composed.message_id, MESSAGE),
+            Delivery(main_contractor, message_id, COPY, "relayed to the municipality"),
+        ]
 
     # --- after acceptance -----------------------------------------------------------------
 
     def after(
         self, tx: Tx, ctx: Context, mt: MessageType, msg: Any, message_id: int, relayed: bool
-    ) -> None:
-        """Record decisions, pass decision changes on, and deliver the message."""
+    ) -> list[Delivery]:
+        """Record decisions, pass decision changes on; where the message (and what that
+        composed) goes."""
+        deliveries: list[Delivery] = []
         if mt.name == "WMO301" and self.contracts.is_main_contractor(ctx.provider_code):
             for p in msg.Client.ToegewezenProducten:
                 if is_decision_candidate(p):
-                    self._decide(tx, ctx, p, message_id)
-        if relayed:
-            return  # the relay went to the municipality, the original to the main contractor
-        receiver = msg.Header.Ontvanger
-        ctx.deliver(Delivery(receiver, message_id, MESSAGE))
+                    deliveries += self._decide(tx, ctx, p, message_id)
+        if not relayed:
+            # (A relayed one went to the municipality, the original to the main contractor.)
+            deliveries.append(Delivery(msg.Header.Ontvanger, message_id, MESSAGE))
+        return deliveries
 
-    def _decide(self, tx: Tx, ctx: Context, p: m.ToegewezenProduct, message_id: int) -> None:
+    def _decide(
+        self, tx: Tx, ctx: Context, p: m.ToegewezenProduct, message_id: int
+    ) -> list[Delivery]:
         allocation = ctx.allocation(p.ToewijzingNummer)
         assert allocation is not None and allocation.id is not None and ctx.client is not None
         found = tx.load(rr.Decision, "decisions", "toewijzing_id = ?", (allocation.id,))
@@ -345,19 +358,19 @@ class Router:
                     )
                 ),
             )
-            return
+            return []
         decision = found[0]
         tx.update("decisions", decision.id or 0, {"source_message_id": message_id})
-        self._follow(tx, ctx, decision, allocation)
+        return self._follow(tx, ctx, decision, allocation)
 
     def _follow(
         self, tx: Tx, ctx: Context, decision: rr.Decision, allocation: rec.Allocation
-    ) -> None:
+    ) -> list[Delivery]:
         """A decision that now ends earlier (or was withdrawn) ends (or withdraws) the
         delegations under it that reach past its end, with its RedenWijziging."""
         end = allocation.einddatum
         if end is None:
-            return
+            return []
         withdrawn = allocation.deleted
         reden = allocation.reden_wijziging or "05"
         delegations = [
@@ -374,6 +387,7 @@ class Router:
                 d.einddatum = end
                 change = Change(d, reden)
             by_provider.setdefault(d.subcontractor_code, []).append(change)
+        deliveries: list[Delivery] = []
         for provider, changes in by_provider.items():
             composed = self.send_allocations(tx, decision, provider, changes, ctx.today)
             if composed.findings:
@@ -383,7 +397,8 @@ class Router:
                     [c.delegation.id for c in changes],
                     sorted({f.rule for f in composed.findings}),
                 )
-            ctx.deliveries.extend(composed.ctx.deliveries)
+            deliveries += composed.deliveries
+        return deliveries
 
     # --- the subcontractor's 301 ---------------------------------------------------------
 
@@ -398,7 +413,7 @@ class Router:
         """Compose, judge and apply the WMO301 that gives ``subcontractor`` its current
         delegated allocations for the client, the changed ones as they are now (a new one
         has no id yet). The delegation rows are written, and the 301 put in the
-        subcontractor's mailbox (``composed.ctx.deliveries``), only when it is accepted."""
+        subcontractor's mailbox (``composed.deliveries``), only when it is accepted."""
         decision_301 = self._decision_message(tx, decision)
         changed_ids = {c.delegation.id for c in changes if c.delegation.id is not None}
         others = [
@@ -420,7 +435,7 @@ class Router:
             decision_301, decision.municipality_code, subcontractor, products, day
         )
         message.Client.Commentaar = None  # meant for the main contractor, not passed on
-        composed = self.ingest.judge_composed(tx, message)
+        composed = self.judge.judge_composed(tx, message)
         if composed.findings:
             return composed
         now = _now()
@@ -440,7 +455,7 @@ class Router:
                 tx.update("delegations", d.id, values_of(d))
         for d in others:
             tx.update("delegations", d.id or 0, {"last_message_id": composed.message_id})
-        composed.ctx.deliver(Delivery(subcontractor, composed.message_id, MESSAGE))
+        composed.deliveries.append(Delivery(subcontractor, composed.message_id, MESSAGE))
         return composed
 
     def _decision_message(self, tx: Tx, decision: rr.Decision) -> m.WMO301:
@@ -448,7 +463,7 @@ class Router:
             "SELECT raw_encrypted FROM messages WHERE id = ?", (decision.source_message_id,)
         )
         assert raw is not None
-        data = self.ingest.vault.decrypt(bytes(raw), RAW)
+        data = self.judge.vault.decrypt(bytes(raw), RAW)
         decoded: m.WMO301 = codec.decode(etree.fromstring(data))
         return decoded
 
@@ -579,6 +594,8 @@ class Composed:
     message_id: int
     findings: list[Finding]
     ctx: Context
+    # Where it goes when accepted (a subcontractor's 301: the subcontractor's mailbox).
+    deliveries: list[Delivery] = field(default_factory=list)
 
 
 def _omvang(a: rec.Allocation) -> m.Omvang | None:

@@ -424,7 +424,7 @@ def add_product_codes(services: Services, categorie: str, *codes: str) -> None:
     with services.database.write() as s:
         for code in codes:
             s.add(db.ProductCode(categorie=categorie, code=code, omschrijving=code))
-    services.ingest.product_codes.forget()  # a running service sees it within 30 s
+    services.intake.product_codes.forget()  # a running service sees it within 30 s
 
 
 def administratie(who: Party) -> dict[str, Any]:

@@ -12,15 +12,15 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.administration import models as db
-from app.administration.ingest import Outcome, Sender
 from app.config import Settings
+from app.intake import Sender, Verdict
 from app.services import Services
 from tests.administration.helpers import Party, start, toewijzing, verdict, xml
 
 PAIRS = 12
 
 
-def race(jobs: list[Callable[[], Outcome]]) -> list[Outcome]:
+def race(jobs: list[Callable[[], Verdict]]) -> list[Verdict]:
     """Run the jobs at the same moment, one thread each."""
     barrier = threading.Barrier(len(jobs))
     results: list[Any] = [None] * len(jobs)
@@ -75,18 +75,18 @@ def test_two_starts_for_one_allocation_at_once(
         assert gemeente.send(msg).status_code == 200
     worker_b = second_worker(settings)
     who = sender(services, aanbieder.code)
-    jobs: list[Callable[[], Outcome]] = []
+    jobs: list[Callable[[], Verdict]] = []
     for i, bsn in enumerate(bsns[:PAIRS]):
         for worker, day in ((services, 5), (worker_b, 6)):
             body = xml(start(nummer=1000 + i, begindatum=date(2023, 1, day), bsn=bsn))
-            jobs.append(lambda w=worker, b=body: w.ingest.receive(who, b))
+            jobs.append(lambda w=worker, b=body: w.intake.receive(who, b))
     outcomes = race(jobs)
     worker_b.close()
     for i in range(PAIRS):
         pair = outcomes[2 * i : 2 * i + 2]
-        assert all(isinstance(o, Outcome) and o.status == 200 for o in pair), pair
+        assert all(isinstance(o, Verdict) and o.retour is not None for o in pair), pair
         codes = sorted(
-            verdict(o.body, "/Bericht/Client/StartProducten/StartProduct[1]") for o in pair
+            verdict(_retour(o), "/Bericht/Client/StartProducten/StartProduct[1]") for o in pair
         )
         assert codes == ["9326", "approved"], (i, codes)  # exactly one start, as if in turn
     with services.database.read() as s:
@@ -103,12 +103,12 @@ def test_same_identification_raced_is_accepted_once(
     other.Header.BerichtIdentificatie = first.Header.BerichtIdentificatie
     outcomes = race(
         [
-            lambda: services.ingest.receive(who, xml(first)),
-            lambda: worker_b.ingest.receive(who, xml(other)),
+            lambda: services.intake.receive(who, xml(first)),
+            lambda: worker_b.intake.receive(who, xml(other)),
         ]
     )
     worker_b.close()
-    headers = sorted(verdict(o.body, "/Bericht/Header") for o in outcomes)
+    headers = sorted(verdict(_retour(o), "/Bericht/Header") for o in outcomes)
     assert headers == ["9056", "approved"]
 
 
@@ -120,10 +120,10 @@ def test_new_client_from_two_workers_at_once(
     a = toewijzing(ReferentieAanbieder=None, ToewijzingNummer=301)
     b = toewijzing(ReferentieAanbieder=None, ToewijzingNummer=302)
     outcomes = race(
-        [lambda: services.ingest.receive(who, xml(a)), lambda: worker_b.ingest.receive(who, xml(b))]
+        [lambda: services.intake.receive(who, xml(a)), lambda: worker_b.intake.receive(who, xml(b))]
     )
     worker_b.close()
-    assert [o.status for o in outcomes] == [200, 200]
+    assert [o.retour is not None for o in outcomes] == [True, True]
     with services.database.read() as s:
         assert s.scalar(select(func.count()).select_from(db.Client)) == 1
         assert s.scalar(select(func.count()).select_from(db.Toewijzing)) == 2
@@ -136,10 +136,15 @@ def test_same_bytes_from_two_workers_are_processed_once(
     who = sender(services, gemeente.code)
     body = xml(toewijzing(ReferentieAanbieder=None))
     outcomes = race(
-        [lambda: services.ingest.receive(who, body), lambda: worker_b.ingest.receive(who, body)]
+        [lambda: services.intake.receive(who, body), lambda: worker_b.intake.receive(who, body)]
     )
     worker_b.close()
-    assert outcomes[0].body == outcomes[1].body
+    assert outcomes[0].retour == outcomes[1].retour
     with services.database.read() as s:
         assert s.scalar(select(func.count()).select_from(db.ToewijzingVersie)) == 1
         assert s.scalar(select(func.count()).select_from(db.Message)) == 2  # the 301, its 302
+
+
+def _retour(verdict: Verdict) -> bytes:
+    assert verdict.retour is not None, verdict
+    return verdict.retour

@@ -98,7 +98,7 @@ def test_tr381_judges_against_the_imported_list(
     cli_env: None, tmp_path: Path, services: Services, gemeente: Party, aanbieder: Party
 ) -> None:
     assert load(tmp_path, "01,01A02,huishoudelijke hulp\n") == 0
-    services.ingest.product_codes.forget()  # a running service sees it within 30 s
+    services.intake.product_codes.forget()  # a running service sees it within 30 s
     r = gemeente.send(toewijzingen(toegewezen(101)))  # 01A01: not on the list
     assert retour_codes(r.content)[PRODUCT] == ["S329"]
     other = toegewezen(101, Product=m.Product(Categorie="01", Code="01A02"))
@@ -153,7 +153,7 @@ def test_two_regions_with_other_codes_in_one_category_each_judged_by_their_own(
     assert load(tmp_path, "02,02N01,IN1\n02,02N02,IN2\n", "--gemeente", AMERSFOORT) == 0
     assert load(tmp_path, "02,02A01,Individueel\n", "--gemeente", NIJMEGEN) == 0
     assert load(tmp_path, "02,02Z99,default\n") == 0
-    services.ingest.product_codes.forget()
+    services.intake.product_codes.forget()
     amersfoort, nijmegen = two_regions[AMERSFOORT], two_regions[NIJMEGEN]
     assert approved(allocate(amersfoort, "02N01"))
     assert approved(allocate(nijmegen, "02A01"))
@@ -173,7 +173,7 @@ def test_an_own_list_replaces_the_default_per_category_only(
 ) -> None:
     assert load(tmp_path, "01,01A01,hh\n02,02Z99,default\n") == 0
     assert load(tmp_path, "02,02N01,IN1\n", "--gemeente", AMERSFOORT, "--gemeente", NIJMEGEN) == 0
-    services.ingest.product_codes.forget()
+    services.intake.product_codes.forget()
     for municipality in two_regions.values():
         assert approved(allocate(municipality, "02N01"))
         assert retour_codes(allocate(municipality, "02Z99").content)[PRODUCT] == ["S329"]

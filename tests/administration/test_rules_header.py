@@ -100,7 +100,7 @@ def post(gemeente: Party, aanbieder: Party) -> Callable[[Any], Any]:
 
 @pytest.fixture
 def clock(services: Services, monkeypatch: pytest.MonkeyPatch) -> date:
-    monkeypatch.setattr(services.ingest, "clock", lambda: TODAY)
+    monkeypatch.setattr(services.intake, "clock", lambda: TODAY)
     return TODAY
 
 

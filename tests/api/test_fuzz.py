@@ -125,7 +125,7 @@ class Fuzzed:
                 p.active = True
                 p.api_key_hash = participants.hash_key(self.keys[role])
         self.api.state.key_cache.clear()
-        self.services.ingest.participants.forget()
+        self.services.intake.participants.forget()
 
 
 @pytest.fixture(scope="module")

@@ -17,10 +17,10 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from app.administration import models as db
-from app.administration.ingest import TOO_LARGE_KEPT
 from app.api import create_app
 from app.api.bodies import DRAIN_FACTOR
 from app.config import DEFAULT_MAX_MESSAGE_BYTES, Settings
+from app.intake import TOO_LARGE_KEPT
 from app.rules.constraints import elfproef
 from app.services import Services
 from tests.administration.helpers import Party, approved, declaratie, prestatie, xml

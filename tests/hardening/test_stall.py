@@ -22,10 +22,11 @@ from lxml import etree
 from sqlalchemy import select
 
 from app.administration import models as db
-from app.administration.ingest import Ingest
 from app.api import create_app
 from app.cli import main
 from app.config import Settings
+from app.intake import Intake
+from app.intake.judge import Judge
 from app.services import Services
 from app.standard import catalogue, parsing
 from app.standard.scan import Budget
@@ -179,13 +180,13 @@ def test_judging_past_the_budget_refuses_the_message_as_a_whole(
     app = create_app(svc.settings, svc)
     gemeente = party(app, svc, "0384", "municipality")
     aanbieder = party(app, svc, "42420001", "provider")
-    real = Ingest._context
+    real = Judge.context
 
-    def slow_context(self: Ingest, *args: Any) -> Any:
+    def slow_context(self: Judge, *args: Any) -> Any:
         time.sleep(0.3)  # a judging that takes longer than the budget
         return real(self, *args)
 
-    monkeypatch.setattr(Ingest, "_context", slow_context)
+    monkeypatch.setattr(Judge, "context", slow_context)
     try:
         r = gemeente.send(toewijzing(ReferentieAanbieder=None))
         assert r.status_code == 200
@@ -224,14 +225,14 @@ def test_reprocess_sets_aside_a_message_that_keeps_failing(
     monkeypatch.setenv("IWMO_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("IWMO_SECRET_KEY", settings.secret_key or "")
     broken = {"on": True}
-    real = Ingest._judge_and_answer
+    real = Judge.context
 
-    def crash(self: Ingest, *args: Any) -> Any:
+    def crash(self: Judge, *args: Any) -> Any:
         if broken["on"]:
             raise RuntimeError("a fault in the service while judging")
         return real(self, *args)
 
-    monkeypatch.setattr(Ingest, "_judge_and_answer", crash)
+    monkeypatch.setattr(Judge, "context", crash)
     body = xml(toewijzing(ReferentieAanbieder=None))
     with pytest.raises(RuntimeError):
         gemeente.send(body)
@@ -269,7 +270,7 @@ def test_reprocess_stops_starting_messages_after_its_time(
 ) -> None:
     monkeypatch.setenv("IWMO_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("IWMO_SECRET_KEY", settings.secret_key or "")
-    monkeypatch.setattr(Ingest, "_judge_and_answer", _raises)
+    monkeypatch.setattr(Judge, "context", _raises)
     for _ in range(3):
         with pytest.raises(RuntimeError):
             gemeente.send(toewijzing(ReferentieAanbieder=None))
@@ -299,13 +300,13 @@ def test_readiness_turns_red_while_a_request_is_stuck(
     probe = TestClient(app)
     assert probe.get("/readyz").json() == {"status": "ok"}
     release = threading.Event()
-    real = Ingest.receive
+    real = Intake.receive
 
-    def stuck(self: Ingest, *args: Any, **kwargs: Any) -> Any:
+    def stuck(self: Intake, *args: Any, **kwargs: Any) -> Any:
         release.wait(10)
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(Ingest, "receive", stuck)
+    monkeypatch.setattr(Intake, "receive", stuck)
     sender = threading.Thread(target=gemeente.send, args=(toewijzing(ReferentieAanbieder=None),))
     sender.start()
     try:
@@ -325,7 +326,7 @@ def test_readiness_turns_red_while_a_request_is_stuck(
 def test_a_sender_sending_again_while_waiting_counts_an_attempt(
     services: Services, gemeente: Party, aanbieder: Party, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(Ingest, "_judge_and_answer", _raises)
+    monkeypatch.setattr(Judge, "context", _raises)
     body = xml(toewijzing(ReferentieAanbieder=None))
     for _ in range(2):
         with pytest.raises(RuntimeError):

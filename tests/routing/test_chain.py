@@ -33,7 +33,7 @@ DECISION = 5001
 
 @pytest.fixture
 def clock(services: Services, monkeypatch: pytest.MonkeyPatch) -> date:
-    monkeypatch.setattr(services.ingest, "clock", lambda: TODAY)
+    monkeypatch.setattr(services.intake, "clock", lambda: TODAY)
     return TODAY
 
 

@@ -109,8 +109,8 @@ def test_two_workers_writing_one_mailbox_lose_and_repeat_nothing(
     def write(worker: Services, numbers: range) -> None:
         try:
             for i in numbers:
-                outcome = worker.ingest.receive(who, allocation(i))
-                assert outcome.status == 200
+                outcome = worker.intake.receive(who, allocation(i))
+                assert outcome.retour is not None
         except BaseException as exc:  # reported below
             errors.append(exc)
 

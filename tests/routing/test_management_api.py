@@ -183,9 +183,9 @@ def test_loading_a_catalogue(
     services: Services, operator: Party, gemeente: Party, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     forgotten: list[str] = []
-    original = services.ingest.product_codes.forget
+    original = services.intake.product_codes.forget
     monkeypatch.setattr(
-        services.ingest.product_codes, "forget", lambda: (forgotten.append("codes"), original())
+        services.intake.product_codes, "forget", lambda: (forgotten.append("codes"), original())
     )
     r = operator.client.post("/v1/catalogues", json=catalogue())
     assert r.status_code == 201, r.text
