@@ -32,7 +32,7 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff check app tests bench
 	$(BIN)/mypy
 
-bench: $(VENV)/.run-installed
+bench: $(VENV)/.test-installed
 	$(BIN)/python bench/validate.py
 
 schemas: $(VENV)/.run-installed

@@ -381,7 +381,8 @@ def _participant_add(args: argparse.Namespace) -> int:
     from app.administration import participants
     from app.administration.db import Database
 
-    database = Database(Settings.from_env().database_url)
+    settings = Settings.from_env()
+    database = Database(settings.database_url)
     try:
         with database.write() as s:
             _, key = participants.add(
@@ -390,6 +391,7 @@ def _participant_add(args: argparse.Namespace) -> int:
                 args.role,
                 args.name,
                 allow_unknown_municipality=args.allow_unknown_municipality,
+                extra_municipalities=settings.extra_municipality_codes,
             )
     except participants.ParticipantError as exc:
         print(f"iwmo: {exc}", file=sys.stderr)
@@ -681,7 +683,6 @@ def _secret_key_check(args: argparse.Namespace) -> int:
 
 
 def _secret_key_rotate(args: argparse.Namespace) -> int:
-    import os
 
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -690,7 +691,7 @@ def _secret_key_rotate(args: argparse.Namespace) -> int:
 
     try:
         settings = Settings.from_env()
-        from_env = os.environ.get("IWMO_NEW_SECRET_KEY") or None
+        from_env = settings.new_secret_key
         if (args.new_key_file is None) == (from_env is None):
             print(
                 "iwmo: give the new key either with --new-key-file FILE or in "
@@ -769,7 +770,7 @@ def _serve(args: argparse.Namespace) -> int:
     if refusal is not None:
         print(f"iwmo: {refusal}", file=sys.stderr)
         return EXIT_USAGE
-    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if args.workers > 1 and Settings.from_env().prometheus_multiproc_dir is None:
         # Each worker keeps its metrics in files here; /metrics adds them up.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="iwmo-metrics-")
     uvicorn.run(

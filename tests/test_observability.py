@@ -10,9 +10,13 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from fastapi.testclient import TestClient
 
+from app.api import create_app
+from app.config import Settings
 from app.observability import logs
 from app.observability.metrics import MESSAGES
+from app.services import Services
 from tests.administration.conftest import aanbieder, anonymous, app, gemeente, operator  # noqa: F401
 from tests.administration.helpers import BSN, Party, approved, start, toewijzing, xml
 
@@ -147,8 +151,9 @@ def test_metrics(gemeente: Party, aanbieder: Party, anonymous) -> None:
     assert _sample(text, "iwmo_mailbox_oldest_seconds", recipient=aanbieder.code) >= 0
 
 
-def test_metrics_token(anonymous, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("IWMO_METRICS_TOKEN", "s3cret")
+def test_metrics_token(settings: Settings, services: Services) -> None:
+    # The service as started with IWMO_METRICS_TOKEN set.
+    anonymous = TestClient(create_app(settings.replace(metrics_token="s3cret"), services))
     assert anonymous.get("/metrics").status_code == 401
     wrong = anonymous.get("/metrics", headers={"authorization": "Bearer nope"})
     assert wrong.status_code == 401

@@ -326,7 +326,7 @@ def test_the_app_factory_refuses_a_wrong_key(
         create_app(Settings(database_url=url, secret_key=OTHER))
     # As ``uvicorn app.api:serve_app --factory`` starts it (its log set-up left out: it
     # would take over the test run's logging).
-    monkeypatch.setattr("app.api.logs.configure", lambda: None)
+    monkeypatch.setattr("app.api.logs.configure", lambda *args: None)
     env(url, OTHER)
     with pytest.raises(keys.WrongKey):
         serve_app()

@@ -154,6 +154,8 @@ class Context:
     honoured_now: set[int] = field(default_factory=set)
     code_list: ProductCodeList = field(default_factory=lambda: ProductCodeList(ttl=0))
     contracts: Contracts | None = None
+    # Municipality codes accepted besides the CBS list (TR378; a setting).
+    extra_municipalities: tuple[str, ...] = ()
     # The time the message may still take: judging looks at it line by line.
     budget: Budget | None = None
 

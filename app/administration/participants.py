@@ -8,6 +8,7 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -43,13 +44,19 @@ def new_key() -> str:
     return "iwmo_" + secrets.token_urlsafe(32)
 
 
-def check_code(code: str, role: str, *, allow_unknown_municipality: bool = False) -> None:
+def check_code(
+    code: str,
+    role: str,
+    *,
+    allow_unknown_municipality: bool = False,
+    extra_municipalities: Collection[str] = (),
+) -> None:
     if role not in ROLES:
         raise ParticipantError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
     if role == MUNICIPALITY:
         if not re.fullmatch(r"[0-9]{4}", code):
             raise ParticipantError("a municipality is identified by its 4-digit CBS code")
-        if not allow_unknown_municipality and not gemeenten.known(code):
+        if not allow_unknown_municipality and not gemeenten.known(code, extra_municipalities):
             raise ParticipantError(f"{code} is not a CBS municipality code")
     elif role in PROVIDER_ROLES:
         if not _AGB.fullmatch(code):
@@ -59,10 +66,21 @@ def check_code(code: str, role: str, *, allow_unknown_municipality: bool = False
 
 
 def add(
-    session: Session, code: str, role: str, name: str, *, allow_unknown_municipality: bool = False
+    session: Session,
+    code: str,
+    role: str,
+    name: str,
+    *,
+    allow_unknown_municipality: bool = False,
+    extra_municipalities: Collection[str] = (),
 ) -> tuple[Participant, str]:
     """Register a participant; returns it with its new API key (shown once, never stored)."""
-    check_code(code, role, allow_unknown_municipality=allow_unknown_municipality)
+    check_code(
+        code,
+        role,
+        allow_unknown_municipality=allow_unknown_municipality,
+        extra_municipalities=extra_municipalities,
+    )
     if session.scalar(select(Participant).where(Participant.code == code)) is not None:
         raise ParticipantError(f"a participant with code {code} already exists")
     key = new_key()

@@ -52,9 +52,10 @@ Errors are problem documents (`application/problem+json`, RFC 9457).
 
 def serve_app() -> FastAPI:
     """The application as ``iwmo serve`` runs it: with the service's own log format."""
-    logs.configure()
+    settings = Settings.from_env()
+    logs.configure(settings.log_format, settings.log_level)
     allocate_large_blocks_apart()
-    return create_app()
+    return create_app(settings)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:

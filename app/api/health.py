@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import os
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
@@ -98,7 +97,7 @@ def readyz(request: Request, response: Response) -> Health:
     },
 )
 def get_metrics(request: Request) -> Response:
-    token = os.environ.get("IWMO_METRICS_TOKEN")
+    token = request.app.state.settings.metrics_token
     if token:
         sent = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(sent.encode(), token.encode()):

@@ -272,7 +272,12 @@ def add_participant(
             unknown_ok = isinstance(body, NewMunicipality) and body.allow_unknown_municipality
             try:
                 p, key = participants.add(
-                    s, body.code, body.role, body.name, allow_unknown_municipality=unknown_ok
+                    s,
+                    body.code,
+                    body.role,
+                    body.name,
+                    allow_unknown_municipality=unknown_ok,
+                    extra_municipalities=services(request).settings.extra_municipality_codes,
                 )
             except participants.ParticipantError as exc:
                 # The body has the form its role asks (the schema says so); what is left is

@@ -94,6 +94,7 @@ class Judge:
             sha256=sha,
             code_list=self.product_codes,
             contracts=self.contracts,
+            extra_municipalities=self.validator.settings.extra_municipality_codes,
         )
         if mt.name in ("WMO323", "WMO325"):
             # One provider's declarations are judged one at a time: line numbers and

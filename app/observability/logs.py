@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-import os
 import re
 import secrets
 import sys
@@ -71,12 +70,12 @@ class TextFormatter(logging.Formatter):
         return f"{head} {fields}".rstrip()
 
 
-def configure(fmt: str | None = None, level: str | None = None) -> None:
+def configure(fmt: str = "json", level: str = "info") -> None:
     """Send every log line to stderr in one format (``IWMO_LOG_FORMAT``: json or text;
     ``IWMO_LOG_LEVEL``: debug, info, warning, error). Uvicorn's own access log is replaced
     by the service's request log, which knows the participant and the request id."""
-    fmt = (fmt or os.environ.get("IWMO_LOG_FORMAT") or "json").lower()
-    level_name = (level or os.environ.get("IWMO_LOG_LEVEL") or "info").upper()
+    fmt = fmt.lower()
+    level_name = level.upper()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()

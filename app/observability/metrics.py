@@ -20,7 +20,6 @@ all workers are added up through prometheus_client's multiprocess mode:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -121,7 +120,7 @@ class MailboxCollector(Collector):
 def exposition(services: Services) -> bytes:
     """The metrics text for one scrape."""
     registry = CollectorRegistry()
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if services.settings.prometheus_multiproc_dir is not None:
         from prometheus_client import multiprocess
 
         multiprocess.MultiProcessCollector(registry)  # every worker's files, added up

@@ -7,8 +7,7 @@ with ``IWMO_EXTRA_MUNICIPALITY_CODES`` (comma separated).
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from types import MappingProxyType
 
 GEMEENTEN: Mapping[str, str] = MappingProxyType(
@@ -359,9 +358,10 @@ GEMEENTEN: Mapping[str, str] = MappingProxyType(
 )
 
 
-def known(code: str) -> bool:
-    extra = os.environ.get("IWMO_EXTRA_MUNICIPALITY_CODES", "")
-    return code in GEMEENTEN or code in {c.strip() for c in extra.split(",") if c.strip()}
+def known(code: str, extra: Collection[str] = ()) -> bool:
+    """Whether ``code`` is on the CBS list, or one of the ``extra`` codes the service
+    accepts besides it (IWMO_EXTRA_MUNICIPALITY_CODES)."""
+    return code in GEMEENTEN or code in extra
 
 
 def name(code: str) -> str | None:

@@ -260,7 +260,7 @@ def test_tr378_reorganised_municipality_is_refused_unless_the_operator_adds_it(
     assert retour_codes(weesp.send(msg).content) == {HEADER: ["S300"]}
     assert operator.get("/v1/toewijzingen").json()["items"] == []
 
-    monkeypatch.setenv("IWMO_EXTRA_MUNICIPALITY_CODES", WEESP)
+    extra_codes(services, monkeypatch, WEESP)  # IWMO_EXTRA_MUNICIPALITY_CODES
     r = weesp.send(ident(copy.deepcopy(msg)))
     assert accepted(r.content), retour_codes(r.content)
     [allocation_] = operator.get("/v1/toewijzingen").json()["items"]
@@ -309,11 +309,17 @@ def test_tr378_declaration_answer_from_an_unknown_municipality(
     app: Any, services: Services, aanbieder: Party, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     unknown = unlisted_municipality(app, services, UNKNOWN)
-    monkeypatch.setenv("IWMO_EXTRA_MUNICIPALITY_CODES", UNKNOWN)
+    extra_codes(services, monkeypatch, UNKNOWN)
     assert accepted(unknown.send(to_municipality(allocation(), UNKNOWN)).content)
     msg = to_municipality(declaratie(prestatie("P1")), UNKNOWN)
     assert accepted(aanbieder.send(msg).content)
-    monkeypatch.delenv("IWMO_EXTRA_MUNICIPALITY_CODES")
+    extra_codes(services, monkeypatch)
     r = unknown.send(declaratie_antwoord(msg))
     assert r.status_code == 422
     assert ("TR378", "S300") in {(f["rule"], f["return_code"]) for f in r.json()["findings"]}
+
+
+def extra_codes(services: Services, monkeypatch: pytest.MonkeyPatch, *codes: str) -> None:
+    """The service as started with IWMO_EXTRA_MUNICIPALITY_CODES set to ``codes``."""
+    settings = services.validator.settings.replace(extra_municipality_codes=codes)
+    monkeypatch.setattr(services.validator, "settings", settings)

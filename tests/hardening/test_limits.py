@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from itertools import count
 from typing import Any
 
@@ -48,7 +47,7 @@ def hub(settings: Settings, services: Services) -> Iterator[Callable[[int], Fast
     built: list[Services] = []
 
     def build(limit: int) -> FastAPI:
-        svc = Services.build(replace(settings, max_message_bytes=limit))
+        svc = Services.build(settings.replace(max_message_bytes=limit))
         built.append(svc)
         return create_app(svc.settings, svc)
 

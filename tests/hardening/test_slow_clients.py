@@ -11,7 +11,6 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 import uvicorn
@@ -60,7 +59,7 @@ class _Server:
 
 @pytest.fixture
 def server(settings: Settings, services: Services) -> Iterator[_Server]:
-    quick = replace(settings, body_timeout=1.0, body_idle_timeout=0.6)
+    quick = settings.replace(body_timeout=1.0, body_idle_timeout=0.6)
     with _Server(quick, header_timeout=0.5, max_connections=4) as s:
         yield s
 

@@ -13,7 +13,6 @@ import pstats
 import re
 import threading
 import time
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -87,7 +86,7 @@ def test_findings_are_capped_and_the_rest_counted(validator: Validator) -> None:
 
 
 def test_the_cap_is_a_setting(validator: Validator) -> None:
-    few = Validator(replace(validator.settings, max_findings=3), schemas=validator.schemas)
+    few = Validator(validator.settings.replace(max_findings=3), schemas=validator.schemas)
     report = few.check(declaration_with_bad_clients(40))
     assert [f.path.rsplit("/", 2)[1] for f in report.findings] == [
         "Client[1]",
@@ -98,7 +97,7 @@ def test_the_cap_is_a_setting(validator: Validator) -> None:
 
 
 def test_reading_stops_past_a_ceiling_and_says_so(validator: Validator) -> None:
-    few = Validator(replace(validator.settings, max_findings=1), schemas=validator.schemas)
+    few = Validator(validator.settings.replace(max_findings=1), schemas=validator.schemas)
     report = few.check(declaration_with_bad_clients(1500))
     assert len(report.findings) == 1
     assert not report.complete  # stopped after 1,000 errors: at least that many
@@ -110,7 +109,7 @@ def test_a_small_message_caps_its_findings_too(validator: Validator) -> None:
     data = (reference_dir() / "examples" / "WMO301.xml").read_bytes()
     data = re.sub(rb">(\d{4}-\d{2}-\d{2})<", b">2023-13-01<", data)
     assert len(data) <= STREAM_ABOVE
-    few = Validator(replace(validator.settings, max_findings=2), schemas=validator.schemas)
+    few = Validator(validator.settings.replace(max_findings=2), schemas=validator.schemas)
     report = few.check(data)
     everything = validator.check(data)
     assert len(everything.findings) > 2
@@ -157,7 +156,7 @@ def test_checking_while_reading_finds_what_checking_a_tree_finds(
 def test_a_message_past_the_budget_is_refused_with_a_clear_finding(
     settings: Settings, services: Services
 ) -> None:
-    svc = Services.build(replace(settings, judge_seconds=1e-9))
+    svc = Services.build(settings.replace(judge_seconds=1e-9))
     try:
         gemeente = party(create_app(svc.settings, svc), svc, "0384", "municipality")
         party(create_app(svc.settings, svc), svc, "42420001", "provider")
@@ -176,7 +175,7 @@ def test_judging_past_the_budget_refuses_the_message_as_a_whole(
 ) -> None:
     """The budget runs out while the message is judged against the administration: the
     judging is rolled back and the sender gets a header-only retour with 0001."""
-    svc = Services.build(replace(settings, judge_seconds=0.2))
+    svc = Services.build(settings.replace(judge_seconds=0.2))
     app = create_app(svc.settings, svc)
     gemeente = party(app, svc, "0384", "municipality")
     aanbieder = party(app, svc, "42420001", "provider")
@@ -294,7 +293,7 @@ def _messages(services: Services) -> list[int]:
 def test_readiness_turns_red_while_a_request_is_stuck(
     settings: Settings, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = create_app(replace(settings, stall_seconds=0.2), services)
+    app = create_app(settings.replace(stall_seconds=0.2), services)
     gemeente = party(app, services, "0384", "municipality")
     party(app, services, "42420001", "provider")
     probe = TestClient(app)

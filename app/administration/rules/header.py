@@ -72,5 +72,5 @@ def tr135(msg: Any, ctx: Context) -> Iterator[Violation]:
 def tr378(msg: Any, ctx: Context) -> Iterator[Violation]:
     field = "Afzender" if ctx.message_type.sender == "gemeente" else "Ontvanger"
     code = getattr(msg.Header, field)
-    if not gemeenten.known(code):
+    if not gemeenten.known(code, ctx.extra_municipalities):
         yield f"/Bericht/Header/{field}", f"{code} is not a CBS municipality code"
