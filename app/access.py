@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy import ColumnElement, and_, exists, or_, true
 
 from app.administration import models as db
+from app.administration.kinds import MessageStatus
 from app.administration.participants import (
     MAIN_CONTRACTOR,
     MUNICIPALITY,
@@ -57,7 +58,9 @@ __all__ = [
 ]
 
 # Statuses of messages the service passed on to their receiver (composed ones included).
-PASSED_ON = frozenset({"accepted", "partially_accepted", "sent"})
+PASSED_ON = frozenset(
+    {MessageStatus.ACCEPTED, MessageStatus.PARTIALLY_ACCEPTED, MessageStatus.SENT}
+)
 
 
 class Party(Protocol):
@@ -89,7 +92,7 @@ def reads_message(who: Account) -> ColumnElement[bool]:
     another's name) or not judged yet concerns only whoever posted it."""
     if is_operator(who):
         return true()
-    checked = and_(db.Message.problem.is_(None), db.Message.status != "received")
+    checked = and_(db.Message.problem.is_(None), db.Message.status != MessageStatus.RECEIVED)
     return or_(
         and_(checked, db.Message.sender_code == who.code),
         and_(checked, db.Message.receiver_code == who.code),

@@ -71,3 +71,4 @@ def test_a_value_that_does_not_fit_names_its_variable(
     monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=f"^{name}: "):
         Settings.from_env()
+

@@ -18,11 +18,12 @@ from typing import Any, Protocol
 
 from app.administration import records as r
 from app.administration.crypto import Vault
+from app.administration.kinds import Variant
 from app.administration.store import Tx, values_of
 from app.standard.catalogue import MessageType
 from app.standard.scan import Budget
 
-EXECUTION_VARIANTS = ("taakgericht", "inspanningsgericht", "outputgericht")
+EXECUTION_VARIANTS = tuple(Variant)
 
 Write = Callable[[Tx], object]  # what a queued write returns is ignored
 
@@ -315,7 +316,7 @@ class Context:
             for c in self.contracts.between(self.municipality_code, self.provider_code, self.today):
                 if c.main_contractor == self.provider_code:
                     return c.variant
-        return "inspanningsgericht"
+        return Variant.INSPANNINGSGERICHT
 
     def contract_tariff(self, product_code: str, day: date) -> int | None:
         """The contractual tariff (cents a unit) of a product between these parties on

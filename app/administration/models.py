@@ -33,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from app.administration.kinds import MessageStatus, Role, TextEnum, Variant
 from app.administration.records import WITHDRAWAL_REASONS, withdrawn
 
 
@@ -41,7 +42,13 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        Role: TextEnum(Role, 20),
+        MessageStatus: TextEnum(MessageStatus, 20),
+        Variant: TextEnum(Variant, 20),
+    }
 
 
 class Participant(Base):
@@ -51,7 +58,7 @@ class Participant(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[Role] = mapped_column()
     name: Mapped[str] = mapped_column(String(200))
     api_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -114,7 +121,7 @@ class Message(Base):
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # received -> accepted | partially_accepted (WMO323) | rejected; or unreadable, forbidden,
     # set_aside (judging failed IWMO_REPROCESS_ATTEMPTS times)
-    status: Mapped[str] = mapped_column(String(20), default="received")
+    status: Mapped[MessageStatus] = mapped_column(default=MessageStatus.RECEIVED)
     problem: Mapped[str | None] = mapped_column(String(32))
     findings: Mapped[list[Any]] = mapped_column(JSON, default=list)
     # Findings not listed in ``findings`` (at most IWMO_MAX_FINDINGS are).

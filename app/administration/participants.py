@@ -14,18 +14,19 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.administration.kinds import Role
 from app.administration.models import Participant
 from app.standard import gemeenten
 
 if TYPE_CHECKING:
     from app.administration.db import Database
 
-MUNICIPALITY = "municipality"
-MAIN_CONTRACTOR = "main_contractor"
-SUBCONTRACTOR = "subcontractor"
-PROVIDER = "provider"
-OPERATOR = "operator"
-ROLES = (MUNICIPALITY, MAIN_CONTRACTOR, SUBCONTRACTOR, PROVIDER, OPERATOR)
+MUNICIPALITY = Role.MUNICIPALITY
+MAIN_CONTRACTOR = Role.MAIN_CONTRACTOR
+SUBCONTRACTOR = Role.SUBCONTRACTOR
+PROVIDER = Role.PROVIDER
+OPERATOR = Role.OPERATOR
+ROLES = tuple(Role)
 PROVIDER_ROLES = (MAIN_CONTRACTOR, SUBCONTRACTOR, PROVIDER)
 
 _AGB = re.compile(r"[0-9]{8}")

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 
 from app.administration import records as rec
+from app.administration.kinds import Variant
 
 MINUTE, HOUR = "01", "04"
 OUTPUT_PIECES, EFFORT_PIECES = "82", "84"  # stuks (output), stuks (inspanning)
@@ -55,14 +56,14 @@ def method(a: rec.Allocation, variant: str) -> str:
     is pieces of output (82) or of effort (84), whatever the contract; otherwise the
     contract's variant decides."""
     if a.eenheid == OUTPUT_PIECES:
-        return "outputgericht"
+        return Variant.OUTPUTGERICHT
     if a.eenheid == EFFORT_PIECES:
-        return "inspanningsgericht"
+        return Variant.INSPANNINGSGERICHT
     return variant
 
 
 def _weeks(a: rec.Allocation, begin: date, end: date, variant: str) -> int:
-    if method(a, variant) == "outputgericht":
+    if method(a, variant) == Variant.OUTPUTGERICHT:
         count = sundays(begin, end)
         # The allocation's last, broken week counts in the period holding its last Sunday.
         if a.einddatum is not None and a.einddatum.weekday() != SUNDAY:
@@ -88,7 +89,7 @@ def period_maximum(a: rec.Allocation, begin: date, end: date, variant: str) -> F
         case "1":
             return v * _days(begin, end)
         case "2":
-            if method(a, variant) != "outputgericht" and a.product_categorie == "01":
+            if method(a, variant) != Variant.OUTPUTGERICHT and a.product_categorie == "01":
                 return v * 6  # household help: six weeks' volume per month (IV077)
             return v * _weeks(a, begin, end, variant)
         case "4":

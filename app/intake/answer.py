@@ -8,6 +8,7 @@ from typing import Any
 
 from app import retour
 from app.administration.context import Context
+from app.administration.kinds import MessageStatus
 from app.administration.store import Tx
 from app.findings import TECHNICAL_REJECTION, Finding
 from app.intake.check import Unjudgeable, findings_of
@@ -102,7 +103,7 @@ def refusal_retour(
         message_id,
         {
             **describe(report),
-            "status": "rejected",
+            "status": MessageStatus.REJECTED,
             "findings": shown,
             "findings_omitted": omitted,
             "retour_id": out_id,
@@ -146,7 +147,7 @@ def record_answer(
     findings: list[Finding],
 ) -> Verdict:
     """Record a retour or WMO325 the party sent, and deliver it when accepted."""
-    status = "rejected" if findings else "accepted"
+    status = MessageStatus.REJECTED if findings else MessageStatus.ACCEPTED
     shown, omitted = listed(findings, judge.validator.settings.max_findings)
     tx.update(
         "messages",
@@ -184,10 +185,10 @@ def record_not_yours(
         message_id,
         {
             **describe(report),
-            "status": "forbidden",
+            "status": MessageStatus.FORBIDDEN,
             "problem": "forbidden",
             "findings": refusal.findings or [],
             "processed_at": now(),
         },
     )
-    return Verdict(message_id, mt.name, "forbidden", refusal=refusal)
+    return Verdict(message_id, mt.name, MessageStatus.FORBIDDEN, refusal=refusal)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from app import access
+from app.administration.kinds import MessageStatus
 from app.administration.participants import Directory
 from app.administration.store import Tx
 from app.findings import Finding
@@ -29,7 +30,7 @@ def poster_refusal(
     party = mt.sender if poster_field == "Afzender" else _other(mt.sender)
     if poster_code != sender.code or not access.may_post(sender.role, party):
         return Unjudgeable(
-            "forbidden",
+            MessageStatus.FORBIDDEN,
             Refusal(
                 "forbidden",
                 "sender does not match the message",
@@ -41,7 +42,7 @@ def poster_refusal(
     counterpart = header.Ontvanger if poster_field == "Afzender" else header.Afzender
     if not participants.active(counterpart):
         return Unjudgeable(
-            "rejected",
+            MessageStatus.REJECTED,
             Refusal(
                 "unknown_receiver",
                 "unknown receiver",
@@ -86,7 +87,9 @@ def answered(tx: Tx, mt: MessageType, msg: Any) -> int | None:
     original_id, receiver, status = found
     # A declaration is on record, and so answerable, unless it was refused as a whole
     # (IV087), whatever became of its lines.
-    if not access.may_answer(poster, receiver, "accepted" if mt.name == "WMO325" else status):
+    if not access.may_answer(
+        poster, receiver, MessageStatus.ACCEPTED if mt.name == "WMO325" else status
+    ):
         return None
     return int(original_id)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from app.administration.kinds import MessageStatus
 from app.intake.verdicts import Refusal
 from app.validation import Report, listed
 
@@ -39,7 +40,7 @@ def unjudgeable(report: Report, limit: int) -> Unjudgeable | None:
     findings, omitted = findings_of(report, limit)
     if report.problem == "timeout":
         return Unjudgeable(
-            "rejected",
+            MessageStatus.REJECTED,
             Refusal(
                 "timeout",
                 "judging the message took too long",
@@ -51,7 +52,7 @@ def unjudgeable(report: Report, limit: int) -> Unjudgeable | None:
     if report.problem is not None:
         title, code = UNREADABLE[report.problem]
         return Unjudgeable(
-            "unreadable",
+            MessageStatus.UNREADABLE,
             Refusal(
                 report.problem,
                 title,
@@ -66,7 +67,7 @@ def unjudgeable(report: Report, limit: int) -> Unjudgeable | None:
     if not report.schema_valid:
         count = len(report.findings) + report.omitted
         return Unjudgeable(
-            "rejected",
+            MessageStatus.REJECTED,
             Refusal(
                 "schema",
                 f"the {mt.name} does not match its schema",
@@ -82,7 +83,7 @@ def unjudgeable(report: Report, limit: int) -> Unjudgeable | None:
         # Schema-valid, but holding a value the service cannot represent (a year after
         # 9999) where no retour can be built from the header alone.
         return Unjudgeable(
-            "rejected",
+            MessageStatus.REJECTED,
             Refusal(
                 "unrepresentable",
                 f"the {mt.name} holds a value the service cannot process",

@@ -23,6 +23,7 @@ from app.administration import rules as _admin_rules  # noqa: F401  (registers t
 from app.administration.context import Context, Contracts, ProductCodeList
 from app.administration.crypto import BSN, RAW, Vault
 from app.administration.handlers import HANDLERS
+from app.administration.kinds import MessageStatus
 from app.administration.store import Tx
 from app.findings import TECHNICAL_REJECTION, Finding, enclosing
 from app.intake.store import Inbox, now
@@ -286,7 +287,7 @@ class Judge:
             raise ComposeError(catalogue.of(msg).name, [f.as_json() for f in report.findings])
         mt = report.message_type
         assert mt is not None
-        message_id = self.inbox.keep_out(tx, msg, body, None, status="received")
+        message_id = self.inbox.keep_out(tx, msg, body, None, status=MessageStatus.RECEIVED)
         sha = hashlib.sha256(body).hexdigest()
         ctx = self.context(tx, mt, msg, message_id, sha)
         ctx.claim_holder = self.claim(tx, mt, msg, message_id)
@@ -297,7 +298,7 @@ class Judge:
     def store_composed(self, tx: Tx, msg: Any, body: bytes, *, client_id: int | None = None) -> int:
         """Store a message the service composed but does not judge (a relay sent again),
         claiming its identification so that its retour finds it."""
-        message_id = self.inbox.keep_out(tx, msg, body, None, status="sent")
+        message_id = self.inbox.keep_out(tx, msg, body, None, status=MessageStatus.SENT)
         tx.update("messages", message_id, {"client_id": client_id})
         self.claim(tx, catalogue.of(msg), msg, message_id)
         return message_id
@@ -316,8 +317,8 @@ class Judge:
 
 def verdict_of(findings: list[Finding], ctx: Context) -> str:
     if not findings:
-        return "accepted"
-    return "partially_accepted" if ctx.granted_any else "rejected"
+        return MessageStatus.ACCEPTED
+    return MessageStatus.PARTIALLY_ACCEPTED if ctx.granted_any else MessageStatus.REJECTED
 
 
 def refuses_message(

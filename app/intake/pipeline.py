@@ -25,6 +25,7 @@ from typing import Any
 from app.administration.context import ProductCodeList
 from app.administration.crypto import Vault
 from app.administration.db import Database
+from app.administration.kinds import MessageStatus
 from app.administration.participants import Directory
 from app.administration.store import ConnectionLost, Store, Tx
 from app.clock import today
@@ -122,7 +123,7 @@ class Intake:
 
     def _receive(self, sender: Sender, data: bytes, sha: str, budget: Budget) -> Verdict:
         message_id, status = self.inbox.keep(sender, data, sha)
-        if status != "received":
+        if status != MessageStatus.RECEIVED:
             return self.inbox.stored_verdict(message_id)
         return self.process(sender, message_id, sha, self.validator.check(data, budget), budget)
 
@@ -158,13 +159,13 @@ class Intake:
     ) -> Verdict:
         started = time.perf_counter()
         message_id, status = self.inbox.keep(sender, data, sha, size=size)
-        if status != "received":
+        if status != MessageStatus.RECEIVED:
             return self.inbox.stored_verdict(message_id)
         verdict = answer.record_refusal(
             self.inbox,
             message_id,
             Report(),
-            Unjudgeable("unreadable", refusal),
+            Unjudgeable(MessageStatus.UNREADABLE, refusal),
             self.max_findings,
         )
         self._observe(sender, verdict, time.perf_counter() - started)
@@ -222,7 +223,7 @@ class Intake:
                     self.inbox,
                     message_id,
                     report,
-                    Unjudgeable("rejected", refusal),
+                    Unjudgeable(MessageStatus.REJECTED, refusal),
                     self.max_findings,
                 )
             return self._refuse_whole(message_id, report, [late])
@@ -249,7 +250,7 @@ class Intake:
             )
         if body is None:  # another worker finished it meanwhile: give its verdict
             return self.inbox.stored_verdict(message_id)
-        return Verdict(message_id, mt.name, "rejected", retour=body)
+        return Verdict(message_id, mt.name, MessageStatus.REJECTED, retour=body)
 
     def _outbound(self, message_id: int, sha: str, report: Report, budget: Budget) -> Verdict:
         mt = report.message_type

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from app.administration.crypto import RAW
+from app.administration.kinds import MessageStatus
 from app.administration.store import Tx
 from app.findings import Finding
 from app.intake.store import now
@@ -56,7 +57,7 @@ def reprocess(
             ),
             (message_id,),
         )
-        if row is None or row[0] != "received":
+        if row is None or row[0] != MessageStatus.RECEIVED:
             return None
         _, sha, raw, attempts, pid, code, role = row
         if int(attempts) >= limit:
@@ -83,7 +84,7 @@ def _set_aside(tx: Tx, message_id: int, attempts: int) -> Verdict:
         "messages",
         message_id,
         {
-            "status": "set_aside",
+            "status": MessageStatus.SET_ASIDE,
             "problem": "set_aside",
             "findings": [finding],
             "processed_at": now(),
@@ -93,7 +94,7 @@ def _set_aside(tx: Tx, message_id: int, attempts: int) -> Verdict:
     refusal = Refusal(
         "set_aside", "the service could not judge this message", detail, findings=[finding]
     )
-    return Verdict(message_id, None, "set_aside", refusal=refusal)
+    return Verdict(message_id, None, MessageStatus.SET_ASIDE, refusal=refusal)
 
 
 def retry_set_aside(intake: Intake) -> int:
@@ -104,6 +105,6 @@ def retry_set_aside(intake: Intake) -> int:
             tx.update(
                 "messages",
                 message_id,
-                {"status": "received", "problem": None, "attempts": 0, "findings": []},
+                {"status": MessageStatus.RECEIVED, "problem": None, "attempts": 0, "findings": []},
             )
     return len(ids)

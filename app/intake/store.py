@@ -16,6 +16,7 @@ from typing import Any
 from lxml import etree
 
 from app.administration.crypto import RAW, Vault
+from app.administration.kinds import MessageStatus
 from app.administration.store import Store, Tx
 from app.intake.verdicts import Receipt, Refusal, Sender, Verdict
 from app.standard import catalogue
@@ -64,7 +65,7 @@ class Inbox:
                 ),
             )
             if inserted is not None:
-                return int(inserted), "received"
+                return int(inserted), MessageStatus.RECEIVED
             found = tx.one(
                 "SELECT id, status, problem FROM messages WHERE participant_id = ? AND sha256 = ?",
                 (sender.id, sha),
@@ -73,9 +74,11 @@ class Inbox:
             message_id, status, kind = found
             if kind in _NOT_ABOUT_CONTENT:
                 # Refused for how it was sent, not for what it says: judge it anew.
-                tx.update("messages", message_id, {"status": "received", "problem": None})
-                return int(message_id), "received"
-            if status == "received":
+                tx.update(
+                    "messages", message_id, {"status": MessageStatus.RECEIVED, "problem": None}
+                )
+                return int(message_id), MessageStatus.RECEIVED
+            if status == MessageStatus.RECEIVED:
                 # Sent again while waiting (its worker stopped): another attempt.
                 tx.execute(
                     "UPDATE messages SET attempts = attempts + 1 WHERE id = ?", (message_id,)
@@ -86,7 +89,7 @@ class Inbox:
     def locked(tx: Tx, message_id: int) -> bool:
         """Lock the message's record; False when another worker already finished it."""
         status = tx.scalar(tx.lock("SELECT status FROM messages WHERE id = ?"), (message_id,))
-        return bool(status == "received")
+        return bool(status == MessageStatus.RECEIVED)
 
     def record(self, message_id: int, values: dict[str, Any]) -> None:
         with self.store.transaction() as tx:
@@ -99,7 +102,7 @@ class Inbox:
         body: bytes,
         original_id: int | None,
         *,
-        status: str = "sent",
+        status: str = MessageStatus.SENT,
     ) -> int:
         """Store a message the service produced (a retour, a relay, a 301 it composed)."""
         mt = catalogue.of(message)
@@ -145,7 +148,7 @@ class Inbox:
                 return verdict
         if isinstance(findings, str):
             findings = json.loads(findings)
-        if kind is None and status == "accepted":
+        if kind is None and status == MessageStatus.ACCEPTED:
             verdict.receipt = Receipt(status, message_id, message_type, original_id)
         else:
             verdict.refusal = Refusal(

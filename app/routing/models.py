@@ -32,7 +32,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.administration.kinds import TextEnum, Variant
 from app.administration.models import Base, utcnow
+from app.routing.kinds import DelegationStatus, RelayStatus
+
+# Routing's enums are stored as their text, like the administration's.
+Base.registry.update_type_annotation_map(
+    {
+        DelegationStatus: TextEnum(DelegationStatus, 12),
+        RelayStatus: TextEnum(RelayStatus, 10),
+    }
+)
 
 
 class FunctionCatalogue(Base):
@@ -87,8 +97,7 @@ class Contract(Base):
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     main_contractor_code: Mapped[str] = mapped_column(String(8), index=True)
-    # taakgericht | inspanningsgericht | outputgericht
-    variant: Mapped[str] = mapped_column(String(20))
+    variant: Mapped[Variant] = mapped_column()
     begindatum: Mapped[date] = mapped_column(Date)
     einddatum: Mapped[date | None] = mapped_column(Date)
     catalogue_id: Mapped[int] = mapped_column(ForeignKey("function_catalogues.id"))
@@ -176,7 +185,7 @@ class Delegation(Base):
     toewijzing_id: Mapped[int] = mapped_column(ForeignKey("toewijzingen.id"), unique=True)
     toewijzing_nummer: Mapped[int] = mapped_column(BigInteger)
     # sent -> confirmed | refused (the subcontractor's WMO302); withdrawn
-    status: Mapped[str] = mapped_column(String(12), default="sent")
+    status: Mapped[DelegationStatus] = mapped_column(default=DelegationStatus.SENT)
     retourcodes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     last_message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -206,7 +215,7 @@ class Relay(Base):
     subcontractor_code: Mapped[str] = mapped_column(String(8), index=True)
     main_contractor_code: Mapped[str] = mapped_column(String(8))
     # sent -> accepted | rejected (the municipality's WMO306/WMO308); resent
-    status: Mapped[str] = mapped_column(String(10), default="sent")
+    status: Mapped[RelayStatus] = mapped_column(default=RelayStatus.SENT)
     retourcodes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     retour_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     resent_as_id: Mapped[int | None] = mapped_column(ForeignKey("relays.id"))

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from app.administration.records import Record
+from app.routing.kinds import DelegationStatus
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Delegation(Record):
 
     @property
     def live(self) -> bool:
-        return self.status != "withdrawn"
+        return self.status != DelegationStatus.WITHDRAWN
 
     def overlaps(self, begin: date, end: date | None) -> bool:
         mine_end = self.einddatum or date.max

@@ -18,6 +18,7 @@ from app.administration.crypto import RAW
 from app.administration.store import values_of
 from app.routing import compose, mailbox
 from app.routing import records as rr
+from app.routing.kinds import RelayStatus
 from app.routing.mailbox import Delivery
 from app.standard import codec
 
@@ -38,7 +39,7 @@ def resend(hub: Hub, relay_id: int) -> int:
         if not found:
             raise RelayError(f"no relay {relay_id}")
         old = found[0]
-        if old.status != "rejected" or old.resent_as_id is not None:
+        if old.status != RelayStatus.REJECTED or old.resent_as_id is not None:
             raise RelayError(f"relay {relay_id} is {old.status}; only a rejected one is resent")
         raw = tx.scalar("SELECT raw_encrypted FROM messages WHERE id = ?", (old.relay_message_id,))
         original = codec.decode(etree.fromstring(hub.vault.decrypt(bytes(raw), RAW)))
@@ -53,14 +54,16 @@ def resend(hub: Hub, relay_id: int) -> int:
             municipality_code=old.municipality_code,
             subcontractor_code=old.subcontractor_code,
             main_contractor_code=old.main_contractor_code,
-            status="sent",
+            status=RelayStatus.SENT,
             retourcodes=[],
             created_at=now,
             updated_at=now,
         )
         new.id = tx.insert("relays", values_of(new))
         tx.update(
-            "relays", relay_id, {"status": "resent", "resent_as_id": new.id, "updated_at": now}
+            "relays",
+            relay_id,
+            {"status": RelayStatus.RESENT, "resent_as_id": new.id, "updated_at": now},
         )
         mailbox.deliver(
             tx, [Delivery(old.municipality_code, message_id, mailbox.MESSAGE, "sent again")]

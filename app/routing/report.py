@@ -35,11 +35,12 @@ from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from app.administration import models as db
+from app.administration.kinds import Variant
 from app.routing import models as rm
 from app.routing.directory import ContractView
 
 TEMPORARY = "20"  # RedenBeeindiging: delivery temporarily ended
-TASK_BASED = "taakgericht"
+TASK_BASED = Variant.TAAKGERICHT
 MAX_YEARS = 5
 MAIN_CONTRACTOR = "main_contractor"
 SUBCONTRACTOR = "subcontractor"

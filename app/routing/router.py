@@ -33,11 +33,13 @@ from lxml import etree
 from app.administration import records as rec
 from app.administration.context import Context
 from app.administration.crypto import RAW, Vault
+from app.administration.kinds import Variant
 from app.administration.store import Tx, values_of
 from app.findings import Finding
 from app.routing import compose
 from app.routing import records as rr
 from app.routing.directory import ContractDirectory, ContractView
+from app.routing.kinds import DelegationStatus, RelayStatus
 from app.routing.mailbox import COPY, MESSAGE, RETOUR, Delivery
 from app.standard import codec
 from app.standard import messages as m
@@ -178,7 +180,7 @@ class Router:
         if len(running) > 1 and p.Product is None:
             # A generic allocation is what task-based contracts are made for; under the
             # others a municipality allocates products.
-            running = [c for c in running if c.variant == "taakgericht"] or running
+            running = [c for c in running if c.variant == Variant.TAAKGERICHT] or running
         if len(running) > 1:
             keys = ", ".join(c.key for c in running)
             return None, f"it fits several contracts ({keys}); name a ProductCategorie"
@@ -307,7 +309,7 @@ class Router:
                     municipality_code=ctx.municipality_code,
                     subcontractor_code=ctx.provider_code,
                     main_contractor_code=main_contractor,
-                    status="sent",
+                    status=RelayStatus.SENT,
                     retourcodes=[],
                     created_at=now,
                     updated_at=now,
@@ -381,7 +383,7 @@ class Router:
         by_provider: dict[str, list[Change]] = {}
         for d in delegations:
             if withdrawn or d.begindatum > end:
-                d.einddatum, d.status = d.begindatum, "withdrawn"
+                d.einddatum, d.status = d.begindatum, DelegationStatus.WITHDRAWN
                 change = Change(d, "13")
             else:
                 d.einddatum = end
@@ -446,7 +448,7 @@ class Router:
             d.toewijzing_id = allocation.id
             d.last_message_id = composed.message_id
             d.updated_at = now
-            d.status = "withdrawn" if c.reden == "13" else "sent"
+            d.status = DelegationStatus.WITHDRAWN if c.reden == "13" else DelegationStatus.SENT
             d.retourcodes = []
             if d.id is None:
                 d.created_at = now
@@ -540,12 +542,14 @@ class Router:
         delegations = tx.load(rr.Delegation, "delegations", "last_message_id = ?", (original_id,))
         if delegations:
             for d in delegations:
-                if d.status != "withdrawn":
+                if d.status != DelegationStatus.WITHDRAWN:
                     tx.update(
                         "delegations",
                         d.id or 0,
                         {
-                            "status": "refused" if refused else "confirmed",
+                            "status": DelegationStatus.REFUSED
+                            if refused
+                            else DelegationStatus.CONFIRMED,
                             "retourcodes": sorted(codes - APPROVING),
                             "updated_at": now,
                         },
@@ -558,7 +562,7 @@ class Router:
                 "relays",
                 r.id or 0,
                 {
-                    "status": "rejected" if refused else "accepted",
+                    "status": RelayStatus.REJECTED if refused else RelayStatus.ACCEPTED,
                     "retourcodes": sorted(codes - APPROVING),
                     "retour_message_id": message_id,
                     "updated_at": now,

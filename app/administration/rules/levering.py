@@ -12,6 +12,7 @@ from typing import Any
 
 from app.administration import records as rec
 from app.administration.context import Context
+from app.administration.kinds import Variant
 from app.administration.rules._product import product_key
 from app.rules.registry import Violation, at, rule
 from app.standard import messages as m
@@ -55,7 +56,7 @@ def tr019(msg: Any, line: Line, ctx: Context) -> Iterator[Violation]:
     if line.StatusAanlevering == "3":
         return  # a withdrawal is judged by TR063 alone
     if line.ToewijzingNummer is None:
-        if ctx.variant() != "taakgericht":
+        if ctx.variant() != Variant.TAAKGERICHT:
             yield at(line), "ToewijzingNummer is required outside task-based funding"
         return
     allocation = ctx.allocation(line.ToewijzingNummer)
