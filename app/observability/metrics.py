@@ -123,7 +123,7 @@ def exposition(services: Services) -> bytes:
     if services.settings.prometheus_multiproc_dir is not None:
         from prometheus_client import multiprocess
 
-        multiprocess.MultiProcessCollector(registry)  # every worker's files, added up
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         for collector in (MESSAGES, MESSAGE_SECONDS, REQUESTS, REQUEST_SECONDS):
             registry.register(collector)

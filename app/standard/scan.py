@@ -273,7 +273,7 @@ class _Pass:
 _SCHEMAS_VALIDITY = etree.ErrorDomains.SCHEMASV
 
 
-class _Receiver(etree.PyErrorLog):
+class _Receiver(etree.PyErrorLog):  # type: ignore[misc]
     """This thread's global lxml error log: hands errors to the pass running in it, and
     drops everything else (lxml keeps its own log per parser and schema as well)."""
 
