@@ -22,6 +22,7 @@ from app.api.deps import Caller, Forbidden, caller, services
 from app.api.fields import MAX_ID, PARTICIPANT_CODE, WHOLE_NUMBER, Flag, Timestamp, id_path
 from app.api.pages import MAX_LIMIT
 from app.api.problems import AUTHENTICATED, INVALID_REQUEST, NotFound, forbidden, not_found
+from app.routing import mailbox
 from app.routing.models import MailboxItem
 
 router = APIRouter(tags=["mailbox"], responses=AUTHENTICATED)
@@ -120,15 +121,7 @@ def list_mailbox(
     ] = None,
 ) -> MailboxPage:
     code = _recipient(who, recipient)
-    stmt = (
-        select(MailboxItem, db.Message)
-        .join(db.Message, db.Message.id == MailboxItem.message_id)
-        .where(MailboxItem.recipient_code == code, MailboxItem.seq > after)
-        .order_by(MailboxItem.seq)
-        .limit(limit)
-    )
-    if not include_acked:
-        stmt = stmt.where(MailboxItem.acked_at.is_(None))
+    stmt = mailbox.page(code, after, limit, include_acked=include_acked)
     with services(request).database.read() as s:
         rows = [_out(item, message) for item, message in s.execute(stmt).all()]
     return MailboxPage(items=rows, next_after=rows[-1].id if len(rows) == limit else None)

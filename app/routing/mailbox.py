@@ -13,7 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby
 
+from sqlalchemy import Select, select
+
+from app.administration import models as db
 from app.administration.store import Tx
+from app.routing.models import MailboxItem
 
 MESSAGE = "message"  # addressed to the recipient
 COPY = "copy"  # for the recipient's information (a relayed original, a verdict)
@@ -56,3 +60,22 @@ def deliver(tx: Tx, deliveries: Iterable[Delivery]) -> None:
                     "created_at": now,
                 },
             )
+
+
+def page(
+    recipient: str, after: int, limit: int, *, include_acked: bool = False
+) -> Select[MailboxItem, db.Message]:
+    """A page of a recipient's items after ``after``, in order, with their messages. What
+    waits is read along the index of waiting items (ix_mailbox_waiting): as cheap for the
+    first page of a backlog of 50,000 as for the last, and never through the history of
+    what was acknowledged."""
+    stmt = (
+        select(MailboxItem, db.Message)
+        .join(db.Message, db.Message.id == MailboxItem.message_id)
+        .where(MailboxItem.recipient_code == recipient, MailboxItem.seq > after)
+        .order_by(MailboxItem.seq)
+        .limit(limit)
+    )
+    if not include_acked:
+        stmt = stmt.where(MailboxItem.acked_at.is_(None))
+    return stmt

@@ -238,6 +238,15 @@ class MailboxItem(Base):
             postgresql_where=text("acked_at IS NULL"),
             sqlite_where=text("acked_at IS NULL"),
         ),
+        # A page of what waits is read from here, in order: its cost is the page's, whatever
+        # the backlog behind it or the acknowledged history before it.
+        Index(
+            "ix_mailbox_waiting",
+            "recipient_code",
+            "seq",
+            postgresql_where=text("acked_at IS NULL"),
+            sqlite_where=text("acked_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
