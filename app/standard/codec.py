@@ -131,16 +131,32 @@ def decode_header(root: etree._Element, message_type: MessageType) -> Any:
     raise CodecError("the message has no Header", "/Bericht")
 
 
-def decode_while_reading(data: bytes, message_type: MessageType) -> Any:
+class Unread(ValueError):
+    """Reading with a schema stopped: the bytes are not well-formed, or the parser found
+    them not to satisfy the schema. Which and where is for a careful pass to say."""
+
+
+def decode_while_reading(
+    data: bytes,
+    message_type: MessageType,
+    *,
+    schema: etree.XMLSchema | None = None,
+    halt: Callable[[], bool] | None = None,
+) -> Any:
     """Typed message object for the bytes of a schema-valid message, decoded while read.
 
     Every item of a repeated element (a Client, a Prestatie, ...) is decoded as soon as it
-    has been read, and its elements are let go: the whole tree is never in memory at once,
+    has been read and taken out of the tree: the whole tree is never in memory at once,
     which for a large message takes several times its size. The result equals
-    ``decode(tree)``."""
+    ``decode(tree)``.
+
+    With ``schema`` the parser validates as it reads, so that a valid message is read once;
+    ``halt`` is asked after every item (the caller's watch on schema errors) and ``Unread``
+    raised when it says so, when the parser ends on an error, or when the bytes are not
+    well-formed."""
     items, tags, containers = _items(message_type)
-    decoded: dict[etree._Element, Any] = {}
-    ended: dict[etree._Element, int] = {}  # container -> items read so far
+    ns = message_type.namespace
+    collected: dict[etree._Element, list[Any]] = {}  # container -> its items so far
     paths: dict[etree._Element, str] = {}
     repeatable = _repeatable_names(message_type)
 
@@ -155,43 +171,55 @@ def decode_while_reading(data: bytes, message_type: MessageType) -> Any:
         else:
             above = path(parent)
             if (str(parent.tag).rpartition("}")[2], name) in repeatable:
-                found = f"{above}/{name}[{ended.get(parent, 0) + 1}]"
+                found = f"{above}/{name}[{len(collected.get(parent, ())) + 1}]"
             else:
                 found = f"{above}/{name}"
         paths[el] = found
         return found
 
-    root: etree._Element | None = None
     events = etree.iterparse(
         io.BytesIO(data),
         events=("end",),
         tag=tags,
+        schema=schema,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
         huge_tree=False,
         remove_blank_text=True,
+        collect_ids=False,
     )
-    for _, el in events:
-        container = el.getparent()
-        if container is None:
-            continue
-        cls = items.get((str(container.tag), str(el.tag)))
-        if cls is None:  # an element of the same name that is not a list's item
-            continue
-        decoded[el] = _decode(el, cls, message_type.namespace, path(el), decoded)
-        ended[container] = ended.get(container, 0) + 1
-        paths.pop(el, None)
-        # What the item was read from is no longer needed: keep an empty element in its
-        # place, for the decoded object to be found by, and forget the lists inside it.
-        for inner in el.iter(*containers):
-            paths.pop(inner, None)
-            ended.pop(inner, None)
-        el.clear()
-        root = el.getroottree().getroot()
-    if root is None:
+    try:
+        for _, el in events:
+            container = el.getparent()
+            if container is None:
+                continue
+            cls = items.get((str(container.tag), str(el.tag)))
+            if cls is None:  # an element of the same name that is not a list's item
+                continue
+            got = collected.get(container)
+            if got is None:
+                got = collected[container] = []
+            name = str(el.tag).rpartition("}")[2]
+            got.append(_decode(el, cls, ns, f"{path(container)}/{name}[{len(got) + 1}]", collected))
+            # The item is decoded: what it was read from goes, with the paths and lists
+            # kept for the lists inside it.
+            for inner in el.iter(*containers):
+                paths.pop(inner, None)
+                collected.pop(inner, None)
+            container.remove(el)
+            if halt is not None and halt():
+                raise Unread("reading stopped on a schema error")
+        root = events.root
+    except etree.XMLSyntaxError as exc:
+        if schema is None:
+            raise
+        raise Unread(str(exc)) from None
+    if halt is not None and halt():
+        raise Unread("the message does not satisfy its schema")
+    if root is None or not collected:
         return decode(etree.fromstring(data, _compact_parser()), message_type)
-    return _decode(root, message_type.root, message_type.namespace, "/Bericht", decoded)
+    return _decode(root, message_type.root, ns, "/Bericht", collected)
 
 
 @cache
@@ -255,7 +283,7 @@ def _decode(
     cls: type,
     ns: str,
     path: str,
-    decoded: dict[etree._Element, Any] | None = None,
+    collected: dict[etree._Element, list[Any]] | None = None,
 ) -> Any:
     # On the hot path of every message: a child's path is only built where it is kept (a
     # nested object) or reported (an error).
@@ -277,10 +305,10 @@ def _decode(
             except ValueError as exc:
                 raise CodecError(_unrepresentable(spec, str(exc)), f"{path}/{name}") from None
         elif spec.kind == "list":
-            kwargs[attr] = _decode_items(child, spec, ns, f"{path}/{name}", decoded)
+            kwargs[attr] = _decode_items(child, spec, ns, f"{path}/{name}", collected)
         else:
             assert spec.cls is not None
-            kwargs[attr] = _decode(child, spec.cls, ns, f"{path}/{name}", decoded)
+            kwargs[attr] = _decode(child, spec.cls, ns, f"{path}/{name}", collected)
     try:
         obj = cls(**kwargs)
     except TypeError as exc:
@@ -303,21 +331,22 @@ def _decode_items(
     spec: Spec,
     ns: str,
     path: str,
-    decoded: dict[etree._Element, Any] | None = None,
+    collected: dict[etree._Element, list[Any]] | None = None,
 ) -> list[Any]:
+    # Items decoded while reading come first (they left the tree); any still in it follow.
     result: list[Any] = []
-    index = 0
+    if collected is not None:
+        result = collected.pop(container, result)
+    index = len(result)
     for item in container:
         if not isinstance(item.tag, str):
             continue
         index += 1
         if spec.simple is not None:
             result.append(_text(item))
-        elif decoded is not None and item in decoded:
-            result.append(decoded.pop(item))
         else:
             assert spec.cls is not None
-            result.append(_decode(item, spec.cls, ns, f"{path}/{spec.item}[{index}]", decoded))
+            result.append(_decode(item, spec.cls, ns, f"{path}/{spec.item}[{index}]", collected))
     return result
 
 

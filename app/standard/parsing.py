@@ -207,6 +207,12 @@ def _wide_encoding(data: bytes) -> str | None:
     return None
 
 
+def may_be_crowded(data: bytes) -> bool:
+    """Whether some element may carry too many attributes or namespace declarations: only
+    a message with that many '=' or 'xmlns' in all can, and only it needs a close look."""
+    return data.count(b"=") > MAX_ATTRIBUTES or data.count(b"xmlns") > MAX_NAMESPACES
+
+
 def _check_breadth(root: etree._Element, data: bytes) -> None:
     """Refuse an element with too many attributes or namespace declarations. Cheap for
     ordinary messages: only a message with that many '=' or 'xmlns' is looked at closely."""

@@ -17,9 +17,11 @@ placed on the element of that event, or else on the nearest open element of that
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -29,7 +31,7 @@ from app.findings import TECHNICAL_REJECTION, XSD, Finding
 from app.standard import paths
 from app.standard.catalogue import MessageType
 
-__all__ = ["Budget", "BudgetExceeded", "Scan", "TooCrowded", "validate"]
+__all__ = ["Budget", "BudgetExceeded", "Scan", "TooCrowded", "Watch", "validate", "watching"]
 
 # After how many elements the clock is looked at: often enough to stop within a few
 # milliseconds of the budget, rarely enough to cost nothing.
@@ -273,13 +275,42 @@ class _Pass:
 _SCHEMAS_VALIDITY = etree.ErrorDomains.SCHEMASV
 
 
+class Watch:
+    """Whether the parser reported a schema error in this thread while watched: a reader
+    that validates as it goes asks, to stop at the first error instead of reading on."""
+
+    __slots__ = ("seen",)
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def __call__(self) -> bool:
+        return self.seen
+
+    def receive(self, entry: Any) -> None:
+        if entry.domain == _SCHEMAS_VALIDITY:
+            self.seen = True
+
+
+@contextlib.contextmanager
+def watching() -> Iterator[Watch]:
+    """Watch for schema errors the parser reports in this thread meanwhile."""
+    watch = Watch()
+    receiver = _receiver()
+    receiver.current = watch
+    try:
+        yield watch
+    finally:
+        receiver.current = None
+
+
 class _Receiver(etree.PyErrorLog):  # type: ignore[misc]
-    """This thread's global lxml error log: hands errors to the pass running in it, and
-    drops everything else (lxml keeps its own log per parser and schema as well)."""
+    """This thread's global lxml error log: hands errors to the pass or watch running in
+    it, and drops everything else (lxml keeps its own log per parser and schema as well)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.current: _Pass | None = None
+        self.current: _Pass | Watch | None = None
 
     def receive(self, log_entry: Any) -> None:
         current = self.current
