@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import xmlschema
+from xmlschema.validators import XsdComplexType, XsdElement, XsdGroup
 
 # path -> (cardinality "min..max", type local name or "" for anonymous/complex)
 Tree = dict[str, tuple[str, str]]
@@ -21,8 +22,13 @@ def xsd_tree(path: Path, descend_basis: bool = False) -> Tree:
     root = schema.elements["Bericht"]
     tree: Tree = {}
 
-    def walk(el: xmlschema.validators.XsdElement, prefix: str) -> None:
+    def walk(el: XsdElement, prefix: str) -> None:
+        # Only complex types are walked (the root, and children whose type is complex), and
+        # the iWmo schemas give them element content, no simple content or wildcards.
+        assert isinstance(el.type, XsdComplexType), el.name
+        assert isinstance(el.type.content, XsdGroup), el.name
         for child in el.type.content.iter_elements():
+            assert isinstance(child, XsdElement), (el.name, child)
             here = f"{prefix}/{child.local_name}"
             type_name = child.type.local_name if child.type.name else ""
             tree[here] = (_card(child.min_occurs, child.max_occurs), type_name or "")

@@ -17,14 +17,16 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str],
     return code, [line for line in out.splitlines() if line], err
 
 
-def test_clean_files_exit_zero(capsys, reference: Path) -> None:
+def test_clean_files_exit_zero(capsys: pytest.CaptureFixture[str], reference: Path) -> None:
     files = [str(reference / "examples" / f"{n}.xml") for n in OUTBOUND if n != "WMO317"]
     code, lines, _ = run(capsys, "validate", *files)
     assert code == 0
     assert all(line.endswith(": ok") for line in lines) and len(lines) == len(files)
 
 
-def test_json_is_one_object_per_line_and_file(capsys, reference: Path, tmp_path: Path) -> None:
+def test_json_is_one_object_per_line_and_file(
+    capsys: pytest.CaptureFixture[str], reference: Path, tmp_path: Path
+) -> None:
     good = reference / "examples" / "WMO305.xml"
     bad = tmp_path / "bad.xml"
     bad.write_bytes(
@@ -46,7 +48,9 @@ def test_json_is_one_object_per_line_and_file(capsys, reference: Path, tmp_path:
     assert "'2025-02-30' is not a valid date" in finding["message"]
 
 
-def test_not_an_iwmo_message_has_null_message(capsys, tmp_path: Path) -> None:
+def test_not_an_iwmo_message_has_null_message(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     other = tmp_path / "other.xml"
     other.write_text('<note xmlns="urn:x"/>')
     broken = tmp_path / "broken.xml"
@@ -59,7 +63,9 @@ def test_not_an_iwmo_message_has_null_message(capsys, tmp_path: Path) -> None:
     assert b["message"] is None and b["findings"][0]["rule"] == "XML"
 
 
-def test_missing_file_is_an_io_error(capsys, reference: Path, tmp_path: Path) -> None:
+def test_missing_file_is_an_io_error(
+    capsys: pytest.CaptureFixture[str], reference: Path, tmp_path: Path
+) -> None:
     code, lines, err = run(
         capsys, "validate", str(tmp_path / "nope.xml"), str(reference / "examples" / "WMO319.xml")
     )
@@ -68,7 +74,7 @@ def test_missing_file_is_an_io_error(capsys, reference: Path, tmp_path: Path) ->
     assert lines[-1].endswith("WMO319: ok")  # the other files are still checked
 
 
-def test_usage_error_exits_two(capsys) -> None:
+def test_usage_error_exits_two(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["validate"])
     assert caught.value.code == 2
@@ -78,7 +84,7 @@ def test_usage_error_exits_two(capsys) -> None:
 
 
 def test_schema_findings_have_readable_reasons_without_personal_data(
-    capsys, reference: Path, tmp_path: Path
+    capsys: pytest.CaptureFixture[str], reference: Path, tmp_path: Path
 ) -> None:
     src = (reference / "examples" / "WMO301.xml").read_bytes()
     bad = tmp_path / "bad.xml"
@@ -90,11 +96,11 @@ def test_schema_findings_have_readable_reasons_without_personal_data(
     assert "9 digits" in finding["message"]
 
 
-def test_schemas_check_passes_on_a_current_tree(capsys) -> None:
+def test_schemas_check_passes_on_a_current_tree(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schemas", "--check"]) == 0
 
 
-def test_rules_command_lists_every_rule(capsys) -> None:
+def test_rules_command_lists_every_rule(capsys: pytest.CaptureFixture[str]) -> None:
     import app.administration.rules  # noqa: F401
     from app.rules import REGISTRY
 
@@ -122,7 +128,7 @@ def test_readme_documents_every_rule(capsys: pytest.CaptureFixture[str]) -> None
     assert all(r.covers for r in REGISTRY.values()), "every rule says which elements it reads"
 
 
-def test_new_secret_key_is_base64_of_32_random_bytes(capsys) -> None:
+def test_new_secret_key_is_base64_of_32_random_bytes(capsys: pytest.CaptureFixture[str]) -> None:
     import base64
 
     code, first, _ = run(capsys, "new-secret-key")

@@ -10,6 +10,7 @@ from lxml import etree
 from app.standard import catalogue, codec, parsing
 from app.standard import messages as m
 from app.standard.parsing import MessageError
+from app.validation import Validator
 from tests.conftest import OUTBOUND
 
 
@@ -72,7 +73,7 @@ def test_time_and_date_edge_values() -> None:
 
 
 def test_schema_valid_year_beyond_9999_is_a_codec_finding(
-    examples: dict[str, bytes], validator
+    examples: dict[str, bytes], validator: Validator
 ) -> None:
     data = examples["WMO305"].replace(
         b"<wmo305:Begindatum>2025-04-03", b"<wmo305:Begindatum>12025-04-03"

@@ -129,7 +129,7 @@ def _sample(text: str, name: str, **labels: str) -> float:
     return 0.0
 
 
-def test_metrics(gemeente: Party, aanbieder: Party, anonymous) -> None:
+def test_metrics(gemeente: Party, aanbieder: Party, anonymous: TestClient) -> None:
     before = MESSAGES.labels("WMO301", "accepted")._value.get()
     body = xml(toewijzing(ReferentieAanbieder=None))
     assert approved(gemeente.send(body))

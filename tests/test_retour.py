@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -23,7 +24,7 @@ PAIRS = [
 ]
 
 
-def decoded(examples: dict[str, bytes], name: str):
+def decoded(examples: dict[str, bytes], name: str) -> Any:
     return codec.decode(parsing.parse(examples[name]).root)
 
 
@@ -32,12 +33,25 @@ def node_at(tree: etree._Element, path: str) -> etree._Element:
         f"*[local-name()='{s.split('[')[0]}']" + (f"[{s.split('[')[1]}" if "[" in s else "")
         for s in path.split("/")[1:]
     )
-    [node] = tree.getroottree().xpath("/" + steps)
+    return _one(tree.getroottree().xpath("/" + steps))
+
+
+def _one(found: object) -> etree._Element:
+    """The single element an element-selecting XPath found."""
+    assert isinstance(found, list)
+    [node] = found
+    assert isinstance(node, etree._Element)
     return node
 
 
 def codes_at(tree: etree._Element, path: str) -> list[str]:
-    return [c.text for c in node_at(tree, path).xpath("*[local-name()='RetourCodes']/*")]
+    found = node_at(tree, path).xpath("*[local-name()='RetourCodes']/*")
+    assert isinstance(found, list)
+    codes = []
+    for c in found:
+        assert isinstance(c, etree._Element) and c.text is not None
+        codes.append(c.text)
+    return codes
 
 
 @pytest.mark.parametrize("outbound, expected", PAIRS)
@@ -160,6 +174,7 @@ def test_declaration_answer_lists_only_refused_lines(
     answer = retour.declaratie_antwoord(declaratie, findings)
     assert schemas.validate(codec.encode(answer), catalogue.get("WMO325")) == []
     a = answer.DeclaratieAntwoord
+    assert a is not None
     listed = [
         (p.ProductReferentie.ReferentieNummer, p.RetourCodes)
         for c in a.Clienten
@@ -176,6 +191,7 @@ def test_declaration_answer_lists_only_refused_lines(
 def test_fully_granted_declaration_answer(examples: dict[str, bytes], schemas: Schemas) -> None:
     answer = retour.declaratie_antwoord(decoded(examples, "WMO323"))
     a = answer.DeclaratieAntwoord
+    assert a is not None
     assert a.RetourCodes == ["8001"]
     assert a.Clienten == []
     assert a.TotaalToegekendBedrag == a.TotaalIngediendBedrag
@@ -186,6 +202,7 @@ def test_declaration_refused_on_its_own_level(examples: dict[str, bytes], schema
     finding = Finding("TR333", "9333", "/Bericht/Declaratie/DeclaratieNummer", "x")
     answer = retour.declaratie_antwoord(decoded(examples, "WMO323"), [finding])
     a = answer.DeclaratieAntwoord
+    assert a is not None
     assert a.RetourCodes == ["9333"] and a.Clienten == []
     assert (a.TotaalToegekendBedrag.TotaalBedrag, a.TotaalToegekendBedrag.DebetCredit) == (0, "D")
     assert answer.Header.RetourCodes == ["0200"]
@@ -205,10 +222,12 @@ def test_declaration_with_a_technical_error_gets_header_only(
 def test_client_level_finding_refuses_all_its_lines(examples: dict[str, bytes]) -> None:
     finding = Finding("TR999", "8187", "/Bericht/Declaratie/Clienten/Client[2]", "x")
     answer = retour.declaratie_antwoord(decoded(examples, "WMO323"), [finding])
-    [client] = answer.DeclaratieAntwoord.Clienten
+    a = answer.DeclaratieAntwoord
+    assert a is not None
+    [client] = a.Clienten
     assert client.RetourCodes == ["8187"]
     assert [p.RetourCodes for p in client.Prestaties] == [["0233"], ["0233"]]
-    assert answer.DeclaratieAntwoord.TotaalToegekendBedrag.TotaalBedrag == 58000 - 29000
+    assert a.TotaalToegekendBedrag.TotaalBedrag == 58000 - 29000
 
 
 # --- schema errors in RetourCodes ---------------------------------------------------------------
@@ -243,7 +262,7 @@ def test_a_bad_return_code_is_a_schema_finding(
     mt = catalogue.get(expected)
     assert schemas.validate(tree, mt) == []
     path = "/Bericht/Header" if where == "header" else judged
-    [code] = node_at(tree, path).xpath("*[local-name()='RetourCodes']/*[1]")
+    code = _one(node_at(tree, path).xpath("*[local-name()='RetourCodes']/*[1]"))
     code.text = _BAD_CODE
     findings = schemas.validate(tree, mt)
     assert findings, (expected, where)

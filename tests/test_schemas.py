@@ -53,17 +53,21 @@ def _published_simple_types(reference: Path) -> dict[str, dict[str, object]]:
     doc = etree.parse(str(reference / "xsd" / "basisschema.xsd"))
     found = {}
     for st in doc.getroot().iter(f"{XS}simpleType"):
-        r = st.find(f"{XS}restriction")
-        facets: dict[str, object] = {"base": r.get("base").split(":")[-1], "enumeration": []}
+        type_name, r = st.get("name"), st.find(f"{XS}restriction")
+        assert type_name is not None and r is not None, etree.tostring(st)
+        base = r.get("base")
+        assert base is not None, type_name
+        enumeration: list[str | None] = []
+        facets: dict[str, object] = {"base": base.split(":")[-1], "enumeration": enumeration}
         for facet in r:
             if not isinstance(facet.tag, str):
                 continue
             name = etree.QName(facet).localname
             if name == "enumeration":
-                facets["enumeration"].append(facet.get("value"))  # type: ignore[union-attr]
+                enumeration.append(facet.get("value"))
             else:
                 facets[name] = facet.get("value")
-        found[st.get("name")] = facets
+        found[type_name] = facets
     return found
 
 

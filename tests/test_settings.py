@@ -28,6 +28,7 @@ def test_nothing_but_the_settings_reads_the_environment() -> None:
                 and node.value.id == "os"
             )
             if reading and id(node) not in written:
+                assert isinstance(node, ast.Attribute)  # as ``reading`` found
                 readers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert readers == [], readers
 

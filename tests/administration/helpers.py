@@ -141,7 +141,12 @@ def retour_codes(body: bytes) -> dict[str, list[str]]:
     result = {}
     for container in root.iter("{*}RetourCodes"):
         owner = container.getparent()
-        result[element_path(owner)] = [c.text for c in container]
+        assert owner is not None  # RetourCodes is never the root
+        codes = []
+        for c in container:
+            assert c.text is not None, element_path(c)
+            codes.append(c.text)
+        result[element_path(owner)] = codes
     return result
 
 
@@ -485,7 +490,7 @@ def afgewezen(body: bytes) -> dict[str, list[str]]:
 def declared_lines(who: Party) -> dict[str, tuple[str, list[str]]]:
     """ReferentieNummer -> (status, codes) of every declared line the party sees; a number
     declared twice (the repeat refused, TR314) maps to its first line."""
-    found = {}
+    found: dict[str, tuple[str, list[str]]] = {}
     for d in who.get("/v1/declaraties").json()["items"]:
         for line in who.get(f"/v1/declaraties/{d['id']}").json()["lines"]:
             found.setdefault(line["referentienummer"], (line["status"], line["retourcodes"]))

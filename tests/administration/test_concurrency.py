@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func, select
@@ -79,7 +80,7 @@ def test_two_starts_for_one_allocation_at_once(
     for i, bsn in enumerate(bsns[:PAIRS]):
         for worker, day in ((services, 5), (worker_b, 6)):
             body = xml(start(nummer=1000 + i, begindatum=date(2023, 1, day), bsn=bsn))
-            jobs.append(lambda w=worker, b=body: w.intake.receive(who, b))
+            jobs.append(partial(worker.intake.receive, who, body))
     outcomes = race(jobs)
     worker_b.close()
     for i in range(PAIRS):

@@ -96,4 +96,4 @@ def test_start_without_allocation_is_refused_and_changes_nothing(
     r = aanbieder.send(start(nummer=999))
     assert retour_codes(r.content)["/Bericht/Client/StartProducten/StartProduct[1]"] == ["9019"]
     assert aanbieder.get("/v1/leveringen").json()["items"] == []
-    assert xml  # the helper is the one the scenario uses
+    assert callable(xml)  # the helper is the one the scenario uses

@@ -7,6 +7,7 @@ import logging
 from datetime import date
 
 import pytest
+from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import func, select
 
@@ -104,7 +105,10 @@ def test_schema_invalid_retour_gets_a_problem_with_findings(
     judged = retour.build(allocation, [Finding("TR000", "9326", "/Bericht/Client", "refused")])
     tree = etree.fromstring(xml(judged))
     level = where.rsplit("/", 1)[1]
-    [code] = tree.xpath(f"/*/*[local-name()='{level}']/*[local-name()='RetourCodes']/*")
+    found = tree.xpath(f"/*/*[local-name()='{level}']/*[local-name()='RetourCodes']/*")
+    assert isinstance(found, list)
+    [code] = found
+    assert isinstance(code, etree._Element)
     code.text = "12345"  # too long, and no WJ001 code
     r = aanbieder.send(etree.tostring(tree, xml_declaration=True, encoding="UTF-8"))
     assert r.status_code == 422, r.text
@@ -161,7 +165,7 @@ def test_refusals_about_how_it_was_sent_do_not_stick(
     assert gemeente.send(body).status_code == 200  # same bytes, now sent properly
 
 
-def test_authentication_is_required(anonymous) -> None:
+def test_authentication_is_required(anonymous: TestClient) -> None:
     r = anonymous.post(
         "/v1/berichten", content=b"<x/>", headers={"content-type": "application/xml"}
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from app.administration import product_codes
 from app.cli import main
@@ -45,7 +46,9 @@ def listed(capsys: pytest.CaptureFixture[str], *extra: str) -> list[str]:
     return capsys.readouterr().out.splitlines()
 
 
-def test_import_then_list(cli_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+def test_import_then_list(
+    cli_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     text = "categorie,code,omschrijving\n02,02A01,Begeleiding individueel\n02,02A02,Groep\n"
     assert load(tmp_path, text) == 0
     assert listed(capsys) == [
@@ -106,7 +109,7 @@ def test_tr381_judges_against_the_imported_list(
 
 
 def test_everyone_may_read_the_list(
-    cli_env: None, tmp_path: Path, aanbieder: Party, anonymous
+    cli_env: None, tmp_path: Path, aanbieder: Party, anonymous: TestClient
 ) -> None:
     assert load(tmp_path, "02,02A01,b\n01,01A01,a\n") == 0
     assert aanbieder.get("/v1/productcodes").json() == [

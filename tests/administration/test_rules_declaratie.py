@@ -372,7 +372,17 @@ def test_tr339_tr340_only_what_the_allocation_gives(
     product: m.Product | None, line: dict[str, str], gemeente: Party, aanbieder: Party
 ) -> None:
     allocate(gemeente, toegewezen(101, Product=product, **BUDGET))
-    one_granted(aanbieder, prestatie("P1", volume=5000, eenheid="83", tarief=None, **line))
+    one_granted(
+        aanbieder,
+        prestatie(
+            "P1",
+            volume=5000,
+            eenheid="83",
+            tarief=None,
+            categorie=line["categorie"],
+            code=line["code"],
+        ),
+    )
 
 
 def test_tr341_hours_on_an_allocation_in_minutes(allocated: None, aanbieder: Party) -> None:
@@ -1016,6 +1026,7 @@ def test_tr337_answer_naming_another_dagtekening(
 
 def test_tr376_other_declaratienummer(sent: m.WMO323, gemeente: Party, operator: Party) -> None:
     msg = declaratie_antwoord(sent)
+    assert msg.DeclaratieAntwoord is not None
     msg.DeclaratieAntwoord.DeclaratieNummer = "OTHER"
     assert refused_answer(gemeente, operator, msg) == {("TR376", "")}
 
@@ -1030,6 +1041,7 @@ def test_tr366_a_line_that_was_not_declared(
     sent: m.WMO323, gemeente: Party, operator: Party
 ) -> None:
     msg = declaratie_antwoord(sent, {"P1": ["9321"]})
+    assert msg.DeclaratieAntwoord is not None
     msg.DeclaratieAntwoord.Clienten[0].Prestaties[0].ProductReferentie.ReferentieNummer = "PX"
     assert refused_answer(gemeente, operator, msg) == {("TR366", "9366")}
 
@@ -1051,6 +1063,7 @@ def test_tr367_a_line_answered_with_other_values(
     change: dict[str, Any], sent: m.WMO323, gemeente: Party, operator: Party
 ) -> None:
     msg = declaratie_antwoord(sent, {"P1": ["9321"]})
+    assert msg.DeclaratieAntwoord is not None
     line = msg.DeclaratieAntwoord.Clienten[0].Prestaties[0]
     for name, value in change.items():
         setattr(line, name, value)
@@ -1062,6 +1075,7 @@ def test_tr367_a_line_answered_with_another_amount(
 ) -> None:
     # The granted total follows, so the answer stays consistent within itself (TR342).
     msg = declaratie_antwoord(sent, {"P1": ["9321"]})
+    assert msg.DeclaratieAntwoord is not None
     msg.DeclaratieAntwoord.Clienten[0].Prestaties[0].IngediendBedrag.Bedrag = 4000
     msg.DeclaratieAntwoord.TotaalToegekendBedrag.TotaalBedrag += 1000
     assert refused_answer(gemeente, operator, msg) == {("TR367", "9367")}
@@ -1071,6 +1085,7 @@ def test_tr304_a_line_answered_under_another_client(
     sent: m.WMO323, gemeente: Party, operator: Party
 ) -> None:
     msg = declaratie_antwoord(sent, {"P1": ["9321"]})
+    assert msg.DeclaratieAntwoord is not None
     msg.DeclaratieAntwoord.Clienten[0].Bsn = OTHER_BSN
     assert refused_answer(gemeente, operator, msg) == {("TR304", "8187")}
 

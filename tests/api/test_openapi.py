@@ -211,7 +211,7 @@ def test_every_example_fits_its_schema(document: dict[str, Any]) -> None:
 def test_bounds_are_stated_in_json_schema_terms(document: dict[str, Any]) -> None:
     """Pydantic writes a bound it cannot put into a schema under its Python name (`ge`,
     `le`), which no client or validator reads as a bound."""
-    found = []
+    found: list[str] = []
 
     def walk(node: Any, where: str) -> None:
         if isinstance(node, dict):

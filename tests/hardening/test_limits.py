@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import func, select
+from starlette.types import Message
 
 from app.administration import models as db
 from app.api import create_app
@@ -168,16 +169,16 @@ def test_a_client_that_leaves_mid_body_gets_no_5xx_and_nothing_is_stored(
     path: str, app: FastAPI, services: Services, gemeente: Party
 ) -> None:
     """The body stops half way: the client disconnected."""
-    messages = [
+    messages: list[Message] = [
         {"type": "http.request", "body": message()[:500], "more_body": True},
         {"type": "http.disconnect"},
     ]
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return messages.pop(0) if messages else {"type": "http.disconnect"}
 
-    async def send(msg: dict[str, Any]) -> None:
+    async def send(msg: Message) -> None:
         sent.append(msg)
 
     headers = [(b"content-type", b"application/xml")] + [

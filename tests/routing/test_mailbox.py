@@ -134,7 +134,12 @@ def test_two_workers_writing_one_mailbox_lose_and_repeat_nothing(
 
     for t in writers:
         t.start()
-    watcher = threading.Thread(target=lambda: ([t.join() for t in writers], done.set()))
+    def watch() -> None:
+        for t in writers:
+            t.join()
+        done.set()
+
+    watcher = threading.Thread(target=watch)
     watcher.start()
     while not done.is_set():
         read_page()

@@ -184,9 +184,12 @@ def test_loading_a_catalogue(
 ) -> None:
     forgotten: list[str] = []
     original = services.intake.product_codes.forget
-    monkeypatch.setattr(
-        services.intake.product_codes, "forget", lambda: (forgotten.append("codes"), original())
-    )
+
+    def forget() -> None:
+        forgotten.append("codes")
+        original()
+
+    monkeypatch.setattr(services.intake.product_codes, "forget", forget)
     r = operator.client.post("/v1/catalogues", json=catalogue())
     assert r.status_code == 201, r.text
     assert r.json() == catalogue()

@@ -54,6 +54,7 @@ def bsn(value: str) -> Change:
         if isinstance(msg, m.WMO323):
             msg.Declaratie.Clienten[1].Bsn = value
         elif isinstance(msg, m.WMO325):
+            assert msg.DeclaratieAntwoord is not None
             msg.DeclaratieAntwoord.Clienten[0].Bsn = value
         else:
             msg.Client.Bsn = value

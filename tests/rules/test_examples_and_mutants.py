@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import random
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
@@ -19,7 +20,7 @@ from app.validation import Validator
 from tests.conftest import OUTBOUND
 from tests.mutants import mutants
 
-EXPECTED = {name: [] for name in OUTBOUND}
+EXPECTED: dict[str, list[tuple[str, str]]] = {name: [] for name in OUTBOUND}
 EXPECTED["WMO317"] = [
     ("TR380", "/Bericht/Client/Verzoek/NieuweProducten/NieuwProduct[1]/GewensteIngangsdatum")
 ]
@@ -140,7 +141,9 @@ def _valid_value(spec: Spec, rng: random.Random, old: str) -> str | None:
     return None
 
 
-def _semantic_mutants(source: bytes, name: str, seed: int, count: int):
+def _semantic_mutants(
+    source: bytes, name: str, seed: int, count: int
+) -> Iterator[etree._Element]:
     rng = random.Random(seed)
     specs = element_specs(name)
     original = etree.fromstring(source, etree.XMLParser(remove_blank_text=True))
@@ -159,6 +162,7 @@ def _semantic_mutants(source: bytes, name: str, seed: int, count: int):
                 break
             el = rng.choice(elements)
             parent = el.getparent()
+            assert parent is not None  # as chosen above
             key = (paths.local(str(parent.tag)), paths.local(str(el.tag)))
             spec = specs.get(key)
             if spec is None:
@@ -196,6 +200,7 @@ def test_rules_never_crash_and_findings_point_into_the_message(
                     assert f.rule in REGISTRY or f.rule in (XSD, CODEC), f
                     if f.rule in REGISTRY:
                         assert report.message_type is not None
+                        assert report.root is not None
                         assert report.message_type.name in REGISTRY[f.rule].messages
                         assert paths.resolves(report.root, f.path), (f.rule, f.path)
                         fired[f.rule] += 1

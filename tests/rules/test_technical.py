@@ -321,6 +321,7 @@ def allocation_added(
 
 def first_product_is(categorie: str, code: str | None) -> Change:
     def set_product(msg: Any) -> None:
+        p: m.ToegewezenProduct | m.AangevraagdProduct | m.NieuwProduct
         if isinstance(msg, m.WMO301):
             p = msg.Client.ToegewezenProducten[0]
         elif isinstance(msg, m.WMO315):
