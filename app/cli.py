@@ -477,22 +477,22 @@ def _product_codes_list(args: argparse.Namespace) -> int:
 
 def _contract_load(args: argparse.Namespace) -> int:
     from app.administration.db import Database
-    from app.routing import config
+    from app.routing import contracts
 
     try:
-        data = config.parse_file(args.file)
-    except config.ConfigError as exc:
+        data = contracts.parse_file(args.file)
+    except contracts.ConfigError as exc:
         print(f"iwmo: {exc}", file=sys.stderr)
         return EXIT_USAGE
     database = Database(Settings.from_env().database_url)
     try:
         if args.dry_run:
             with database.read() as s:
-                report = config.load(s, data, dry_run=True)
+                report = contracts.load(s, data, dry_run=True)
         else:
             with database.write() as s:
-                report = config.load(s, data)
-    except config.ConfigError as exc:
+                report = contracts.load(s, data)
+    except contracts.ConfigError as exc:
         count = len(exc.problems)
         print(
             f"iwmo: {args.file}: {count} problem{'s' if count != 1 else ''}; nothing was loaded",
@@ -532,7 +532,7 @@ def _contract_show(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from app.administration.db import Database
-    from app.routing import config
+    from app.routing import contracts
     from app.routing.models import Contract
 
     database = Database(Settings.from_env().database_url)
@@ -541,7 +541,7 @@ def _contract_show(args: argparse.Namespace) -> int:
         if contract is None:
             print(f"iwmo: no contract {args.key}", file=sys.stderr)
             return EXIT_USAGE
-        print(json.dumps(config.contract_as_dict(contract), indent=2, ensure_ascii=False))
+        print(json.dumps(contracts.contract_as_dict(contract), indent=2, ensure_ascii=False))
     return EXIT_OK
 
 

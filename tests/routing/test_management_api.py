@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.routing import config
+from app.routing import contracts
 from app.services import Services
 from tests.administration.helpers import AANBIEDER, GEMEENTE, Party
 from tests.routing.conftest import MAIN, OTHER_SUB, SUB, delegate, keyed, load, minimal
@@ -123,7 +123,7 @@ def test_a_new_key_replaces_the_old_one_at_once(
 
 
 def test_a_participant_loaded_from_a_file_gets_a_key_through_the_api(
-    app: Any, services: Services, region: config.LoadReport, operator: Party
+    app: Any, services: Services, region: contracts.LoadReport, operator: Party
 ) -> None:
     listed = {p["code"]: p for p in operator.get("/v1/participants").json()}
     assert listed["0267"] == {
@@ -247,7 +247,7 @@ def test_catalogue_refusals(operator: Party, gemeente: Party) -> None:
 def test_who_sees_which_contract(
     app: Any,
     services: Services,
-    region: config.LoadReport,
+    region: contracts.LoadReport,
     operator: Party,
     aanbieder: Party,
     anonymous: TestClient,
@@ -273,12 +273,12 @@ def test_who_sees_which_contract(
 
 
 def test_subcontractors_do_not_see_the_money(
-    app: Any, services: Services, region: config.LoadReport, operator: Party
+    app: Any, services: Services, region: contracts.LoadReport, operator: Party
 ) -> None:
     with services.database.read() as s:
         from app.routing.models import Contract
 
-        stored = config.contract_as_dict(s.query(Contract).filter_by(key=BEGELEIDING).one())
+        stored = contracts.contract_as_dict(s.query(Contract).filter_by(key=BEGELEIDING).one())
     full = operator.get(f"/v1/contracts/{BEGELEIDING}").json()
     assert full == stored
     assert keyed(app, services, MAIN).get(f"/v1/contracts/{BEGELEIDING}").json() == stored
