@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.administration import product_codes
+from app.administration import participants, product_codes
 from app.administration.models import Participant, ProductCode
 from app.cli import main
 from app.routing import contracts
@@ -412,7 +412,7 @@ CASES: list[tuple[str, Mutation, str]] = [
     (
         "municipality with a provider's code",
         _set(f"{_C}.municipalities", {SUB: {"budget": {"2027": 1}}}),
-        f"contracts[0].municipalities.{SUB}: a municipality is identified by its 4-digit CBS code",
+        f"contracts[0].municipalities: '{SUB}' is not a municipality's 4-digit CBS code",
     ),
     (
         "municipality that is not a participant",
@@ -584,6 +584,67 @@ CASES: list[tuple[str, Mutation, str]] = [
     ),
     ("section not a list", _set("contracts", {}), "contracts: expected a list of tables"),
     ("entry not a table", _set("contracts.0", "c1"), "contracts[0]: expected a table (an object)"),
+    # what the file shares with the API's bodies (app.routing.contracts.schema)
+    (
+        "participant without a role",
+        _set("participants.0.role", _DELETE),
+        "participants[0].role: missing",
+    ),
+    (
+        "a field only municipalities have",
+        _set("participants.2.allow_unknown_municipality", True),
+        "participants[2].allow_unknown_municipality: unknown field; expected name, code, role",
+    ),
+    (
+        "name with a NUL character",
+        _set("participants.0.name", "Amers\x00foort"),
+        "participants[0].name: holds a NUL character",
+    ),
+    (
+        "name of white space only",
+        _set(f"{_C}.name", "  "),
+        "contracts[0].name: expected non-empty text",
+    ),
+    (
+        "catalogue version past the largest id",
+        _set("catalogues.0.version", 2**31),
+        "catalogues[0].version: 2147483648 is more than 2147483647",
+    ),
+    (
+        "null where a value is required",
+        _set(f"{_C}.name", None),
+        "contracts[0].name: missing",
+    ),
+    (
+        "contract function key of the wrong form",
+        _set(f"{_C}.functions", ["f1", "F2"]),
+        "contracts[0].functions[1]: 'F2' is not a key: use lower-case letters, digits and -",
+    ),
+    (
+        "tariff for something that is not a key",
+        _set(f"{_C}.tariffs.F 1", 100),
+        "contracts[0].tariffs: 'F 1' is not a key: use lower-case letters, digits and -",
+    ),
+    (
+        "product tariff for something that is not a product code",
+        _set(f"{_C}.product_tariffs.02N001", 100),
+        "contracts[0].product_tariffs: '02N001' is not a ProductCode (1-5 letters or digits)",
+    ),
+    (
+        "budget as a list",
+        _set(f"{_C}.municipalities.0307.budget", [100]),
+        "contracts[0].municipalities.0307.budget: expected a table of year = euro cents",
+    ),
+    (
+        "subcontractors as a table",
+        _set(f"{_C}.subcontractors", {"code": SUB}),
+        "contracts[0].subcontractors: expected a list of tables",
+    ),
+    (
+        "allow_unknown_municipality as text",
+        _set("participants.0.allow_unknown_municipality", "yes"),
+        "participants[0].allow_unknown_municipality: expected true or false",
+    ),
 ]
 
 
@@ -620,6 +681,60 @@ def test_every_problem_is_reported_at_once(services: Services) -> None:
 def test_not_a_table_at_all(services: Services) -> None:
     assert problems(services, ["contracts"]) == [
         "(top): expected a table (object) with participants, catalogues, contracts"
+    ]
+
+
+def test_problems_are_listed_entry_by_entry(services: Services) -> None:
+    data = minimal()
+    data["contracts"][0]["variant"] = "per-uur"  # its form
+    data["contracts"][0]["main_contractor"] = "99000009"  # not registered
+    data["participants"][1]["code"] = "9999"  # not on the CBS list
+    data["catalogues"][0]["functions"][2]["categorie"] = "99"  # its form
+    assert problems(services, data) == [
+        "participants[1].code: 9999 is not a CBS municipality code",
+        "catalogues[0].functions[2].categorie: '99' is not a ProductCategorie (WMO020)",
+        "contracts[0].variant: 'per-uur' is not one of taakgericht, inspanningsgericht, "
+        "outputgericht",
+        "contracts[0].main_contractor: 99000009 is not a registered participant "
+        "(nor defined under participants)",
+        "contracts[0].municipalities.0308: 0308 is not a registered participant "
+        "(nor defined under participants)",
+    ]
+
+
+def test_a_problem_with_a_form_hides_nothing_else(services: Services) -> None:
+    """What is well-formed of an entry with a problem is still checked, and what has a
+    problem is not blamed for anything more."""
+    data = minimal()
+    del data["participants"][2]["name"]  # the main contractor, still known to the contract
+    data["contracts"][0]["municipalities"]["0307"]["budget"]["2027"] = -5  # still a budget
+    data["contracts"][0]["subcontractors"][0]["code"] = "123"
+    data["contracts"][0]["subcontractors"][1]["functions"] = ["f3"]
+    assert problems(services, data) == [
+        "participants[2].name: missing",
+        "contracts[0].municipalities.0307.budget.2027: -5 is negative",
+        "contracts[0].subcontractors[0].code: a provider is identified by its 8-digit AGB code",
+        "contracts[0].subcontractors[1].functions: f3 is not one of the contract's functions",
+    ]
+
+
+def test_a_code_registered_in_another_role(services: Services) -> None:
+    """Operators' names may be digits: a code of the right form can still be someone
+    else's than the contract says."""
+    with services.database.write() as s:
+        participants.add(s, "0327", participants.OPERATOR, "Ops (digits)")
+        participants.add(s, "99000009", participants.OPERATOR, "Ops (eight digits)")
+    data = minimal()
+    data["contracts"][0]["main_contractor"] = "99000009"
+    data["contracts"][0]["municipalities"]["0327"] = {"budget": {"2027": 1}}
+    data["contracts"][0]["subcontractors"][1]["code"] = "99000009"
+    assert problems(services, data) == [
+        "contracts[0].main_contractor: 99000009 is registered as operator, not as a provider",
+        "contracts[0].municipalities.0327: 0327 is registered as operator, not as a municipality",
+        "contracts[0].subcontractors[1].code: 99000009 is the main contractor; it may deliver "
+        "every function",
+        "contracts[0].subcontractors[1].code: 99000009 is registered as operator, not as a "
+        "provider",
     ]
 
 

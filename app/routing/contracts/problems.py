@@ -7,8 +7,8 @@ so the checking pass (``plan``) can still look at the rest and one run shows eve
 
 A path names sections and fields with dots and list entries by index in brackets; a table's
 entries by their key: ``contracts[0].municipalities.0307.budget.2027``. A problem with a key
-itself is reported at its table (``...budget: 'next' is not a year``), or at the key when
-the wording does not name it.
+itself is reported at its table, and its wording names the key: ``...budget: 'next' is not
+a year``.
 """
 
 from __future__ import annotations
@@ -57,16 +57,16 @@ class Expected:
 
 @dataclass(frozen=True)
 class Form:
-    """How a text that does not fit its pattern is worded, in a type's annotation, for a
-    pattern that means more than one thing: ``Annotated[str, Field(pattern=YEAR),
-    Form("{value!r} is not a year")]`` (a CBS code has the same pattern)."""
+    """How a text that does not fit its pattern is worded, in a type's annotation, where
+    the pattern's own wording does not do: ``Annotated[str, Field(pattern=YEAR),
+    Form("{value!r} is not a year")]`` (a CBS code has the same pattern). A table's keys
+    have one that names the key, since their problems are reported at the table."""
 
     wording: str
 
 
 # Codes and keys of the wrong form, by the pattern the schema states (a Form beside the
-# pattern comes first). A wording that does not name the value is put at the value's own
-# place (see the module's docstring).
+# pattern comes first).
 _PATTERNS: dict[str, str] = {
     KEY: "{value!r} is not a key: use lower-case letters, digits and -",
     PRODUCT_CODE: "{value!r} is not a ProductCode (1-5 letters or digits)",
@@ -213,9 +213,6 @@ def worded(root: type[BaseModel], error: ErrorDetails) -> list[tuple[str, str]]:
         return [(where, f"{name} is listed twice") for name in ctx.get("twice", ())]
     if kind == "model_type" and place.type is root:
         return [(where, f"expected a table (object) with {', '.join(root.model_fields)}")]
-    if place.key is not None and "{value" not in (place.form(ctx.get("pattern", "")) or ""):
-        # A table's key of the wrong form, worded without naming it: said at the key.
-        where = place.at(place.key)
     return [(where, _what(place, kind, value, ctx, error["msg"]))]
 
 

@@ -204,7 +204,12 @@ class MunicipalityTerms(BaseModel):
 
 
 Municipalities = Annotated[
-    dict[Annotated[str, Field(pattern=CBS_CODE)], MunicipalityTerms],
+    dict[
+        Annotated[
+            str, Field(pattern=CBS_CODE), Form("{value!r} is not a municipality's 4-digit CBS code")
+        ],
+        MunicipalityTerms,
+    ],
     Field(min_length=1, json_schema_extra=_ONLY_KEYED),
     Expected("a table of municipality codes, at least one"),
 ]
