@@ -158,8 +158,7 @@ def _build() -> argparse.ArgumentParser:
     rp.add_argument(
         "--retry-set-aside",
         action="store_true",
-        help="try the messages set aside again (after a fix), with their attempts "
-        "counted afresh",
+        help="try the messages set aside again (after a fix), with their attempts counted afresh",
     )
     rp.set_defaults(func=_reprocess)
 
@@ -479,22 +478,24 @@ def _product_codes_list(args: argparse.Namespace) -> int:
 
 def _contract_load(args: argparse.Namespace) -> int:
     from app.administration.db import Database
-    from app.routing import config
+    from app.routing import contracts
 
     try:
-        data = config.parse_file(args.file)
-    except config.ConfigError as exc:
+        data = contracts.parse_file(args.file)
+    except contracts.ConfigError as exc:
         print(f"iwmo: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    database = Database(Settings.from_env().database_url)
+    settings = Settings.from_env()
+    database = Database(settings.database_url)
+    extra = settings.extra_municipality_codes
     try:
         if args.dry_run:
             with database.read() as s:
-                report = config.load(s, data, dry_run=True)
+                report = contracts.load(s, data, dry_run=True, extra_municipalities=extra)
         else:
             with database.write() as s:
-                report = config.load(s, data)
-    except config.ConfigError as exc:
+                report = contracts.load(s, data, extra_municipalities=extra)
+    except contracts.ConfigError as exc:
         count = len(exc.problems)
         print(
             f"iwmo: {args.file}: {count} problem{'s' if count != 1 else ''}; nothing was loaded",
@@ -534,7 +535,7 @@ def _contract_show(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from app.administration.db import Database
-    from app.routing import config
+    from app.routing import contracts
     from app.routing.models import Contract
 
     database = Database(Settings.from_env().database_url)
@@ -543,7 +544,7 @@ def _contract_show(args: argparse.Namespace) -> int:
         if contract is None:
             print(f"iwmo: no contract {args.key}", file=sys.stderr)
             return EXIT_USAGE
-        print(json.dumps(config.contract_as_dict(contract), indent=2, ensure_ascii=False))
+        print(json.dumps(contracts.contract_as_dict(contract), indent=2, ensure_ascii=False))
     return EXIT_OK
 
 

@@ -88,9 +88,7 @@ def serve(schema_url: str, port: int, workers: int, log: Any) -> subprocess.Pope
     )
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
-    return subprocess.Popen(
-        [*command, "--workers", str(workers)], cwd=ROOT, env=env, stderr=log
-    )
+    return subprocess.Popen([*command, "--workers", str(workers)], cwd=ROOT, env=env, stderr=log)
 
 
 def workers_of(server: subprocess.Popen[bytes]) -> list[int]:
@@ -261,8 +259,9 @@ def valid_lines(size: int) -> bytes:
     return re.sub(
         rb"(<wmo323:TotaalIngediendBedrag>\s*<iwmo:TotaalBedrag>)\d+(</iwmo:TotaalBedrag>\s*"
         rb"<iwmo:DebetCredit>)[DC]",
-        lambda m: m.group(1) + str(abs(total)).encode() + m.group(2)
-        + (b"C" if total < 0 else b"D"),
+        lambda m: (
+            m.group(1) + str(abs(total)).encode() + m.group(2) + (b"C" if total < 0 else b"D")
+        ),
         data,
         count=1,
     )

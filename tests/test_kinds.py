@@ -10,7 +10,7 @@ from app.administration.kinds import MessageStatus, Role, Variant
 from app.administration.models import Participant
 from app.api.berichten import StatusFilter
 from app.api.management import Role as ApiRole
-from app.api.management import Variant as ApiVariant
+from app.routing.contracts.schema import Variant as ApiVariant
 from app.services import Services
 
 

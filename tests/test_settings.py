@@ -72,4 +72,3 @@ def test_a_value_that_does_not_fit_names_its_variable(
     monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=f"^{name}: "):
         Settings.from_env()
-

@@ -248,8 +248,12 @@ class Context:
         not several for every line."""
         wanted = [n for n in dict.fromkeys(nummers) if n not in self._allocations]
         found = self.tx.load_in(
-            r.Allocation, "toewijzingen", "municipality_code = ?", (self.municipality_code,),
-            "nummer", wanted,
+            r.Allocation,
+            "toewijzingen",
+            "municipality_code = ?",
+            (self.municipality_code,),
+            "nummer",
+            wanted,
         )
         by_nummer = {a.nummer: a for a in found}
         for n in wanted:
@@ -257,8 +261,12 @@ class Context:
         refs = [ref for ref in dict.fromkeys(referenties) if ref not in self._lines]
         stored = self._known_lines(
             self.tx.load_in(
-                r.Line, "prestaties", "provider_code = ?", (self.provider_code,),
-                "referentienummer", refs,
+                r.Line,
+                "prestaties",
+                "provider_code = ?",
+                (self.provider_code,),
+                "referentienummer",
+                refs,
             )
         )
         for ref in refs:
@@ -268,8 +276,12 @@ class Context:
                 self._lines[line.referentienummer] = line
         credits = self._known_lines(
             self.tx.load_in(
-                r.Line, "prestaties", "provider_code = ? AND status = 'toegekend'",
-                (self.provider_code,), "vorig_referentienummer", referenties,
+                r.Line,
+                "prestaties",
+                "provider_code = ? AND status = 'toegekend'",
+                (self.provider_code,),
+                "vorig_referentienummer",
+                referenties,
             )
         )
         self._stored_credits.update({ref: [] for ref in referenties})
@@ -278,9 +290,7 @@ class Context:
         ids = [a.id for a in by_nummer.values() if a.id is not None]
         ids = [i for i in ids if i not in self._stored_granted]
         granted = self._known_lines(
-            self.tx.load_in(
-                r.Line, "prestaties", "status = 'toegekend'", (), "toewijzing_id", ids
-            )
+            self.tx.load_in(r.Line, "prestaties", "status = 'toegekend'", (), "toewijzing_id", ids)
         )
         for i in ids:
             self._stored_granted[i] = []

@@ -1,22 +1,70 @@
 """Field types the API's models and parameters share, so every response says times the same
-way and every request value is read exactly as the OpenAPI document states it."""
+way and every request value is read exactly as the OpenAPI document states it. The types of
+JSON bodies live in ``app.jsonfields`` (contract files share them) and are re-exported here."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
-from typing import Annotated, Any, NamedTuple
+from datetime import UTC, datetime, time
+from typing import Annotated, Any
 
 from fastapi import Path, Query
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 from starlette.convertors import Convertor, register_url_convertor
 
-from app.standard import datatypes
+from app.jsonfields import (
+    AGB_CODE,
+    CATALOGUE_REF,
+    CBS_CODE,
+    JSON_INTEGER,
+    KEY,
+    MAX_ID,
+    NAME,
+    OPERATOR_CODE,
+    PARTICIPANT_CODE,
+    PRODUCT_CODE,
+    YEAR,
+    Codes,
+    Day,
+    Eenheid,
+    Frequentie,
+    FunctionKey,
+    FunctionKeys,
+    Name,
+    ProductCategorie,
+    one_of,
+)
 
-MAX_ID = 2**31 - 1
-"""The largest id the service hands out (ids are 32-bit integers in PostgreSQL): a larger
-one in a request is refused as invalid rather than looked for."""
+__all__ = [
+    "AGB_CODE",
+    "CATALOGUE_REF",
+    "CBS_CODE",
+    "JSON_INTEGER",
+    "KEY",
+    "MAX_ID",
+    "NAME",
+    "OPERATOR_CODE",
+    "PARTICIPANT_CODE",
+    "PRODUCT_CODE",
+    "WHOLE_NUMBER",
+    "YEAR",
+    "ClientFilter",
+    "Codes",
+    "Day",
+    "Eenheid",
+    "Flag",
+    "Frequentie",
+    "FunctionKey",
+    "FunctionKeys",
+    "LocalTime",
+    "Name",
+    "ProductCategorie",
+    "Timestamp",
+    "id_path",
+    "id_query",
+    "one_of",
+]
 
 
 def _utc(value: datetime) -> datetime:
@@ -46,16 +94,13 @@ LocalTime = Annotated[
 """A time of day from a message (LDT_Tijd): local, without a zone."""
 
 
-# --- request values, read strictly ------------------------------------------------------------
-# Pydantic's lax mode would read `0` as 1970-01-01 and as false, `1.5` (as 1), ` 1`, `+1` and
-# `1_000` as numbers, `yes` as true and `"7"` or `true` in a JSON body as 7 and 1: values the
-# OpenAPI document does not say it takes. Query and path values arrive as text and are read
-# as the document writes them (WHOLE_NUMBER, Flag, Day); JSON bodies take what JSON Schema
-# says a value of the type is (JSON_INTEGER, StrictBool, Day). JSON Schema counts 17.0 as an
-# integer (a number without a fraction), so both take it.
+# --- query and path values, read strictly ----------------------------------------------------
+# Query and path values arrive as text and are read as the document writes them
+# (WHOLE_NUMBER, Flag, Day): pydantic's lax mode would read `0` as false, ` 1`, `+1` and
+# `1_000` as numbers and `yes` as true. JSON bodies are read by the types of
+# app.jsonfields (JSON_INTEGER, StrictBool, Day), re-exported here.
 
 _INTEGER = re.compile(r"(-?[0-9]+)(\.0+)?")
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _integer(value: object) -> object:
@@ -69,28 +114,12 @@ def _integer(value: object) -> object:
     raise PydanticCustomError("int_parsing", "Input should be a whole number, in digits")
 
 
-def _json_integer(value: object) -> object:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    raise PydanticCustomError("int_type", "Input should be a whole number")
-
-
 def _flag(value: object) -> object:
     if isinstance(value, bool):
         return value
     if value in ("true", "false"):
         return value == "true"
     raise PydanticCustomError("bool_parsing", "Input should be true or false")
-
-
-def _day(value: object) -> object:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value  # from the database, for a response
-    if isinstance(value, str) and _DAY.fullmatch(value):
-        return value  # pydantic checks that the day exists
-    raise PydanticCustomError("date_type", "Input should be a date: YYYY-MM-DD")
 
 
 WHOLE_NUMBER = BeforeValidator(_integer)
@@ -100,15 +129,8 @@ last in the parameter's Annotated, after Query() or Path(): pydantic applies bou
 after a before-validator as a validator of their own and writes them into the OpenAPI
 document under their Python names (`ge`, `le`) instead of `minimum` and `maximum`."""
 
-JSON_INTEGER = BeforeValidator(_json_integer)
-"""Reads an integer in a JSON body: a JSON number without a fraction, never text or a
-boolean. Like WHOLE_NUMBER, it goes after the field's bounds."""
-
 Flag = Annotated[bool, BeforeValidator(_flag)]
 """A boolean query parameter: `true` or `false`."""
-
-Day = Annotated[date, BeforeValidator(_day)]
-"""A calendar day in a query or a JSON body: a string YYYY-MM-DD (format `date`)."""
 
 
 class _Digits(Convertor[str]):
@@ -141,76 +163,3 @@ def id_query(what: str) -> Any:
 
 ClientFilter = Annotated[int | None, id_query("client"), WHOLE_NUMBER]
 """The ``client_id`` filter the lists share."""
-
-
-# Patterns of the codes and keys requests name things by.
-CBS_CODE = r"^[0-9]{4}$"
-AGB_CODE = r"^[0-9]{8}$"
-OPERATOR_CODE = r"^[a-z0-9][a-z0-9._-]{1,31}$"
-PARTICIPANT_CODE = r"^[a-z0-9._-]{2,32}$"  # CBS, AGB, or an operator's name
-KEY = r"^[a-z0-9-]{1,64}$"  # a catalogue's, contract's or function's key
-PRODUCT_CODE = r"^[0-9A-Za-z]{1,5}$"
-YEAR = r"^[0-9]{4}$"
-CATALOGUE_REF = r"^[a-z0-9-]{1,64}(@[0-9]{1,10})?$"  # key@version, or a key alone
-
-
-# --- what the document states, and the service checks, about JSON bodies ------------------------
-
-Name = Annotated[
-    str,
-    Field(max_length=200, pattern=r"^[^\x00]*[^\s\x00][^\x00]*$", examples=["Amersfoort"]),
-]
-"""A name: at most 200 characters, not only white space, and no NUL character (which
-PostgreSQL cannot store in text)."""
-
-FunctionKey = Annotated[str, Field(pattern=KEY, examples=["begeleiding-in3"])]
-
-
-def _distinct(values: list[str]) -> list[str]:
-    twice = sorted({v for v in values if values.count(v) > 1})
-    if twice:
-        raise PydanticCustomError("unique_items", "{twice} listed twice", {"twice": twice})
-    return values
-
-
-FunctionKeys = Annotated[
-    list[FunctionKey],
-    Field(min_length=1, json_schema_extra={"uniqueItems": True}),
-    AfterValidator(_distinct),
-]
-"""Function keys, at least one, each once."""
-
-
-class Codes(NamedTuple):
-    """A string that is one of a few codes: its check, and its schema (an enum)."""
-
-    check: AfterValidator
-    schema: WithJsonSchema
-
-
-def one_of(codes: tuple[str, ...], what: str) -> Codes:
-    def check(value: str) -> str:
-        if value not in codes:
-            raise PydanticCustomError("enum", "Input should be {what}", {"what": what})
-        return value
-
-    return Codes(
-        AfterValidator(check),
-        WithJsonSchema({"type": "string", "enum": list(codes), "description": what}),
-    )
-
-
-def _code_list(ldt: str) -> Codes:
-    """The codes of the code list of a logical datatype, as the message schemas have them."""
-    simple = datatypes.get(ldt)
-    assert simple.codelist is not None and simple.enumeration, ldt
-    listed = f"a code of {simple.codelist.id} {simple.codelist.name}"
-    return one_of(simple.enumeration, listed)
-
-
-_CATEGORIE = _code_list("LDT_ProductCategorie")
-ProductCategorie = Annotated[str, _CATEGORIE.check, _CATEGORIE.schema]
-_EENHEID = _code_list("LDT_Eenheid")
-Eenheid = Annotated[str, _EENHEID.check, _EENHEID.schema]
-_FREQUENTIE = _code_list("LDT_Frequentie")
-Frequentie = Annotated[str, _FREQUENTIE.check, _FREQUENTIE.schema]

@@ -2,7 +2,7 @@
 
 Every participant may read who takes part and the catalogues, and the contracts it is a
 party to; only operators change anything. Catalogues and contracts go through the same
-checks and loader as ``iwmo contract load`` (``app.routing.config``).
+models, checks and loader as ``iwmo contract load`` (``app.routing.contracts``).
 """
 
 from __future__ import annotations
@@ -20,20 +20,12 @@ from app.administration import participants, product_codes
 from app.administration.models import Participant
 from app.api.deps import Caller, Forbidden, caller, services
 from app.api.fields import (
-    AGB_CODE,
-    CATALOGUE_REF,
     CBS_CODE,
-    JSON_INTEGER,
     KEY,
     MAX_ID,
-    OPERATOR_CODE,
     PARTICIPANT_CODE,
     PRODUCT_CODE,
     WHOLE_NUMBER,
-    YEAR,
-    Day,
-    FunctionKey,
-    FunctionKeys,
     Name,
     ProductCategorie,
 )
@@ -47,7 +39,17 @@ from app.api.problems import (
     not_found,
     problem,
 )
-from app.routing import config
+from app.routing import contracts
+from app.routing.contracts import (
+    Catalogue,
+    ContractDef,
+    ContractIn,
+    ContractOut,
+    Definition,
+    NewMunicipality,
+    NewOperator,
+    NewProvider,
+)
 from app.routing.models import (
     Contract,
     FunctionCatalogue,
@@ -68,20 +70,6 @@ def _conflict(description: str, title: str, detail: str) -> dict[str, Any]:
 _MONEY_TERMS = ("tariffs", "product_tariffs")
 
 Role = Literal["municipality", "main_contractor", "subcontractor", "provider", "operator"]
-Variant = Literal["taakgericht", "inspanningsgericht", "outputgericht"]
-Cents = Annotated[int, Field(ge=0), JSON_INTEGER]
-# Maps keyed by codes: the document states the form of their keys, and that no other key
-# may appear.
-_ONLY_KEYED = {"additionalProperties": False}
-Budget = Annotated[
-    dict[Annotated[str, Field(pattern=YEAR)], Cents], Field(json_schema_extra=_ONLY_KEYED)
-]
-Tariffs = Annotated[
-    dict[Annotated[str, Field(pattern=KEY)], Cents], Field(json_schema_extra=_ONLY_KEYED)
-]
-ProductTariffs = Annotated[
-    dict[Annotated[str, Field(pattern=PRODUCT_CODE)], Cents], Field(json_schema_extra=_ONLY_KEYED)
-]
 
 
 def _operator(who: Caller, what: str) -> None:
@@ -124,59 +112,6 @@ class ParticipantOut(BaseModel):
             active=p.active,
             has_key=p.api_key_hash is not None,
         )
-
-
-class _NewParticipant(BaseModel):
-    name: Name = Field(examples=["Amersfoort"])
-
-
-class NewMunicipality(_NewParticipant):
-    """A municipality, by its CBS code."""
-
-    code: str = Field(pattern=CBS_CODE, description="its CBS code", examples=["0307"])
-    role: Literal["municipality"]
-    allow_unknown_municipality: StrictBool = Field(
-        default=False,
-        description="accept a code missing from the CBS list (e.g. a code kept after a "
-        "municipal reorganisation); without it such a code is refused with 409",
-        examples=[False],
-    )
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{"code": "0307", "role": "municipality", "name": "Amersfoort"}]
-        },
-    )
-
-
-class NewProvider(_NewParticipant):
-    """A provider, main contractor or subcontractor, by its AGB code."""
-
-    code: str = Field(pattern=AGB_CODE, description="its AGB code", examples=["99000002"])
-    role: Literal["main_contractor", "subcontractor", "provider"]
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{"code": "99000002", "role": "subcontractor", "name": "Zorg BV"}]
-        },
-    )
-
-
-class NewOperator(_NewParticipant):
-    """An operator, by a short lower-case name."""
-
-    code: str = Field(
-        pattern=OPERATOR_CODE,
-        description="2-32 lower-case letters, digits, . _ -; starting with a letter or digit",
-        examples=["ops"],
-    )
-    role: Literal["operator"]
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{"code": "ops", "role": "operator", "name": "Regional operator"}]
-        },
-    )
 
 
 ParticipantIn = Annotated[
@@ -361,56 +296,6 @@ def change_participant(
 # --- catalogues --------------------------------------------------------------------------------
 
 
-class FunctionDef(BaseModel):
-    """One function; no two functions of a catalogue share a key, or a category and code."""
-
-    key: FunctionKey = Field(description="the function's key")
-    name: Name = Field(examples=["Begeleiding, intervention level 3"])
-    categorie: ProductCategorie = Field(
-        description="ProductCategorie (WMO020) the messages name it by", examples=["02"]
-    )
-    code: str = Field(
-        pattern=PRODUCT_CODE, description="ProductCode the messages name it by", examples=["02N03"]
-    )
-    model_config = ConfigDict(extra="forbid")
-
-
-_CATALOGUE_EXAMPLE: dict[str, Any] = {
-    "key": "amersfoort-wmo",
-    "version": 1,
-    "name": "Amersfoort region Wmo functions",
-    "functions": [
-        {
-            "key": "begeleiding-in1",
-            "name": "Begeleiding, intervention level 1",
-            "categorie": "02",
-            "code": "02N01",
-        },
-        {
-            "key": "beschermd-wonen",
-            "name": "Beschermd wonen (protected living)",
-            "categorie": "15",
-            "code": "15N01",
-        },
-    ],
-}
-
-
-class Catalogue(BaseModel):
-    key: str = Field(
-        pattern=KEY, description="the catalogue's key; with the version it names the catalogue"
-    )
-    version: Annotated[
-        int, Field(ge=1, le=MAX_ID, description="a loaded version never changes"), JSON_INTEGER
-    ]
-    name: Name
-    functions: list[FunctionDef] = Field(
-        min_length=1,
-        description="the functions, each with the product category and code messages use",
-    )
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_CATALOGUE_EXAMPLE]})
-
-
 class CatalogueSummary(BaseModel):
     key: str = Field(examples=["amersfoort-wmo"])
     version: int = Field(examples=[1])
@@ -470,7 +355,7 @@ def get_catalogue(
         )
         if c is None:
             raise NotFound(f"no catalogue {key}@{version}")
-        return Catalogue.model_validate(config.catalogue_as_dict(c))
+        return contracts.catalogue_definition(c)
 
 
 @router.post(
@@ -511,7 +396,7 @@ def load_catalogue(
 ) -> Catalogue:
     _operator(who, "load catalogues")
     svc = services(request)
-    report = _load(request, {"catalogues": [body.model_dump()]}, "catalogue")
+    report = _load(request, Definition(catalogues=[body]), "catalogue")
     svc.intake.product_codes.forget()
     if report.outcome(f"catalogue {body.key}@{body.version}") != "created":
         response.status_code = 200
@@ -522,16 +407,19 @@ def load_catalogue(
             .options(selectinload(FunctionCatalogue.functions))
         )
         assert c is not None  # just loaded
-        return Catalogue.model_validate(config.catalogue_as_dict(c))
+        return contracts.catalogue_definition(c)
 
 
-def _load(request: Request, data: dict[str, Any], what: str) -> config.LoadReport:
-    """Load through the shared loader in one transaction; its problems as 409 or 422."""
+def _load(request: Request, data: Definition, what: str) -> contracts.LoadReport:
+    """Load through the shared loader in one transaction; what it finds is a 409 (the body
+    passed the same models on its way in)."""
     svc = services(request)
     try:
         with svc.database.write() as s:
-            report = config.load(s, data)
-    except config.ConfigError as exc:
+            report = contracts.load(
+                s, data, extra_municipalities=svc.settings.extra_municipality_codes
+            )
+    except contracts.ConfigError as exc:
         raise _refusal(exc, what) from exc
     except IntegrityError as exc:  # another load of the same thing at the same moment
         raise Refused(
@@ -541,7 +429,7 @@ def _load(request: Request, data: dict[str, Any], what: str) -> config.LoadRepor
     return report
 
 
-def _refusal(exc: config.ConfigError, what: str) -> Refused:
+def _refusal(exc: contracts.ConfigError, what: str) -> Refused:
     # The loader names places in a file (contracts[0].functions); here the body is the one
     # contract or catalogue.
     section = "catalogues[0]" if what == "catalogue" else "contracts[0]"
@@ -676,107 +564,8 @@ def load_product_codes(
 # --- contracts ---------------------------------------------------------------------------------
 
 
-class MunicipalityTerms(BaseModel):
-    budget: Budget | None = Field(
-        default=None,
-        description="euro cents per calendar year of the contract; required for a "
-        "taakgericht contract",
-        examples=[{"2027": 990000000}],
-    )
-    model_config = ConfigDict(extra="forbid")
-
-
-Municipalities = Annotated[
-    dict[Annotated[str, Field(pattern=CBS_CODE)], MunicipalityTerms],
-    Field(min_length=1, json_schema_extra=_ONLY_KEYED),
-]
-
-
-class SubcontractorTerms(BaseModel):
-    code: str = Field(
-        pattern=AGB_CODE, description="the subcontractor's AGB code", examples=["99000002"]
-    )
-    functions: FunctionKeys = Field(
-        description="the function keys it may deliver under the contract",
-        examples=[["begeleiding-in1", "begeleiding-in2"]],
-    )
-    model_config = ConfigDict(extra="forbid")
-
-
-_CONTRACT_EXAMPLE: dict[str, Any] = {
-    "name": "Amersfoort region: Wmo begeleiding (task-based)",
-    "main_contractor": "99000001",
-    "variant": "taakgericht",
-    "begindatum": "2027-01-01",
-    "einddatum": "2035-12-31",
-    "catalogue": "amersfoort-wmo@1",
-    "functions": ["begeleiding-in1", "begeleiding-in2", "begeleiding-in3"],
-    "municipalities": {
-        "0307": {"budget": {"2027": 990000000}},
-        "0308": {"budget": {"2027": 175000000}},
-    },
-    "subcontractors": [{"code": "99000002", "functions": ["begeleiding-in1", "begeleiding-in2"]}],
-    "tariffs": {"begeleiding-in1": 15000, "begeleiding-in2": 30000, "begeleiding-in3": 50000},
-}
-
-
-class _ContractTerms(BaseModel):
-    """A contract. Beyond what its schema states: the participants it names must be
-    registered (as a municipality, or a provider), the catalogue loaded and the functions it
-    names in it, einddatum not before begindatum, budget years within the contract's years,
-    a subcontractor not the main contractor nor listed twice, and a taakgericht contract
-    needs a budget for every municipality (409 when not)."""
-
-    name: Name
-    main_contractor: str = Field(pattern=AGB_CODE, description="the main contractor's AGB code")
-    variant: Variant = Field(description="the execution variant")
-    begindatum: Day
-    einddatum: Day | None = None
-    catalogue: str = Field(
-        pattern=CATALOGUE_REF,
-        description="key@version, or a key alone for its highest loaded version",
-        examples=["amersfoort-wmo@1"],
-    )
-    functions: FunctionKeys | None = Field(
-        default=None,
-        description="the catalogue functions the contract covers; absent: all of them",
-    )
-    municipalities: Municipalities = Field(
-        description="the municipalities taking part, by CBS code"
-    )
-    subcontractors: list[SubcontractorTerms] = Field(
-        default_factory=list, description="the subcontractors and what each may deliver"
-    )
-    tariffs: Tariffs | None = Field(
-        default=None,
-        description="internal tariff per function key: euro cents per client per month",
-    )
-    product_tariffs: ProductTariffs | None = Field(
-        default=None, description="contractual tariff per product code: euro cents per unit"
-    )
-
-
-class ContractIn(_ContractTerms):
-    key: str | None = Field(
-        default=None,
-        pattern=KEY,
-        description="may be left out; when given it must be the key in the path (409 when not)",
-    )
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_CONTRACT_EXAMPLE]})
-
-
-class ContractOut(_ContractTerms):
-    """A contract as loaded, its catalogue pinned to a version. A subcontractor sees it
-    without budgets and tariffs; a municipality sees its own budget only."""
-
-    key: str = Field(examples=["amersfoort-begeleiding"])
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"key": "amersfoort-begeleiding", **_CONTRACT_EXAMPLE}]}
-    )
-
-
 def _contract_out(who: Caller, c: Contract) -> ContractOut:
-    data = config.contract_as_dict(c)
+    data = contracts.contract_as_dict(c)
     municipalities = [m.municipality_code for m in c.municipalities]
     data["municipalities"] = {
         code: terms if access.sees_budget(who, c.main_contractor_code, code) else {}
@@ -892,8 +681,8 @@ def put_contract(
             "1 problem; nothing was changed",
             errors=[f"contract.key: {body.key} is not the key in the path ({key})"],
         )
-    data = {**body.model_dump(mode="json", exclude_none=True), "key": key}
-    report = _load(request, {"contracts": [data]}, "contract")
+    contract = ContractDef.model_validate({**body.model_dump(exclude_none=True), "key": key})
+    report = _load(request, Definition(contracts=[contract]), "contract")
     response.status_code = 201 if report.outcome(f"contract {key}") == "created" else 200
     with services(request).database.read() as s:
         c = _contracts(s, Contract.key == key).first()

@@ -344,9 +344,7 @@ def deployment_report(
         found = report.build(s, scopes, days)
     # A subcontractor not (or no longer) named in a contract sees it only for its own rows.
     found = [
-        r
-        for r in found
-        if r.rows or _party(who, next(c for c in contracts if c.key == r.contract))
+        r for r in found if r.rows or _party(who, next(c for c in contracts if c.key == r.contract))
     ]
     out = DeploymentReportOut(
         period_from=days.start,

@@ -16,7 +16,7 @@ from app.administration.db import Database
 from app.administration.models import Client, Message, Participant, Toewijzing
 from app.demo.population import MUNICIPALITIES
 from app.demo.scenario import Contract
-from app.routing import config
+from app.routing import contracts
 from app.routing.models import Delegation, MailboxItem, Relay
 
 REGION_FILE = Path(__file__).resolve().parents[2] / "regions" / "amersfoort.toml"
@@ -79,10 +79,10 @@ def set_up(database: Database, today: date, path: Path = REGION_FILE) -> Region:
     """Load the region file (a second time changes nothing), give every party a new API
     key, and register the operator the demo reads its figures with."""
     try:
-        data = config.parse_file(path)
+        data = contracts.parse_file(path)
         with database.write() as s:
-            config.load(s, data, today=today)
-    except config.ConfigError as exc:
+            contracts.load(s, data, today=today)
+    except contracts.ConfigError as exc:
         raise RegionError(f"{path}: " + "; ".join(exc.problems)) from exc
     contract = _contract(data)
     parties: dict[str, Party] = {}

@@ -148,5 +148,3 @@ def collapsed(text: str | None) -> str:
     """A value as the published validation compares it (XPath normalize-space): runs of
     XML whitespace made one space, both ends trimmed; nothing at all for an absent value."""
     return _XML_SPACE.sub(" ", text).strip(" ") if text else ""
-
-

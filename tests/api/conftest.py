@@ -28,7 +28,7 @@ from app.administration import participants
 from app.administration.db import Database
 from app.api import create_app
 from app.config import Settings
-from app.routing import config
+from app.routing import contracts
 from app.services import Services
 from tests.administration.conftest import app  # noqa: F401
 from tests.administration.helpers import (
@@ -76,7 +76,7 @@ def set_clock(services: Services) -> None:
 
 def load_region(services: Services) -> None:
     with services.database.write() as s:
-        config.load(s, config.parse_file(REGION))
+        contracts.load(s, contracts.parse_file(REGION))
     services.contracts.forget()
 
 

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from app.administration import models as db
 from app.administration import participants
 from app.config import Settings
-from app.routing import config
+from app.routing import contracts
 from app.routing.models import Contract, Decision, Delegation
 from app.services import Services
 from tests.administration.conftest import aanbieder, anonymous, app, gemeente, operator  # noqa: F401
@@ -79,22 +79,22 @@ def minimal() -> dict[str, Any]:
     return copy.deepcopy(_MINIMAL)
 
 
-def load(services: Services, data: Any, **options: Any) -> config.LoadReport:
+def load(services: Services, data: Any, **options: Any) -> contracts.LoadReport:
     with services.database.write() as s:
-        report = config.load(s, data, **options)
+        report = contracts.load(s, data, **options)
     services.contracts.forget()
     return report
 
 
 def problems(services: Services, data: Any, **options: Any) -> list[str]:
     with services.database.read() as s:
-        return config.validate(s, data, **options)
+        return contracts.validate(s, data, **options)
 
 
 def dump(services: Services, key: str) -> dict[str, Any]:
     with services.database.read() as s:
         contract = s.query(Contract).filter_by(key=key).one()
-        return config.contract_as_dict(contract)
+        return contracts.contract_as_dict(contract)
 
 
 def keyed(api: Any, services: Services, code: str) -> Party:
@@ -185,9 +185,9 @@ def cli_env(settings: Settings, services: Services, monkeypatch: pytest.MonkeyPa
 
 
 @pytest.fixture
-def region(services: Services) -> config.LoadReport:
+def region(services: Services) -> contracts.LoadReport:
     """The shipped Amersfoort region, loaded."""
-    return load(services, config.parse_file(REGION))
+    return load(services, contracts.parse_file(REGION))
 
 
 def write_json(path: Path, data: Any) -> Path:

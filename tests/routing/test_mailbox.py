@@ -134,6 +134,7 @@ def test_two_workers_writing_one_mailbox_lose_and_repeat_nothing(
 
     for t in writers:
         t.start()
+
     def watch() -> None:
         for t in writers:
             t.join()

@@ -9,10 +9,19 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.routing import config
+from app.routing import contracts
 from app.services import Services
 from tests.administration.helpers import AANBIEDER, GEMEENTE, Party
-from tests.routing.conftest import MAIN, OTHER_SUB, SUB, delegate, keyed, load, minimal
+from tests.routing.conftest import (
+    MAIN,
+    OTHER_SUB,
+    SUB,
+    delegate,
+    keyed,
+    load,
+    minimal,
+    problems,
+)
 
 BEGELEIDING = "amersfoort-begeleiding"
 BESCHERMD_WONEN = "amersfoort-beschermd-wonen"
@@ -123,7 +132,7 @@ def test_a_new_key_replaces_the_old_one_at_once(
 
 
 def test_a_participant_loaded_from_a_file_gets_a_key_through_the_api(
-    app: Any, services: Services, region: config.LoadReport, operator: Party
+    app: Any, services: Services, region: contracts.LoadReport, operator: Party
 ) -> None:
     listed = {p["code"]: p for p in operator.get("/v1/participants").json()}
     assert listed["0267"] == {
@@ -250,7 +259,7 @@ def test_catalogue_refusals(operator: Party, gemeente: Party) -> None:
 def test_who_sees_which_contract(
     app: Any,
     services: Services,
-    region: config.LoadReport,
+    region: contracts.LoadReport,
     operator: Party,
     aanbieder: Party,
     anonymous: TestClient,
@@ -276,12 +285,12 @@ def test_who_sees_which_contract(
 
 
 def test_subcontractors_do_not_see_the_money(
-    app: Any, services: Services, region: config.LoadReport, operator: Party
+    app: Any, services: Services, region: contracts.LoadReport, operator: Party
 ) -> None:
     with services.database.read() as s:
         from app.routing.models import Contract
 
-        stored = config.contract_as_dict(s.query(Contract).filter_by(key=BEGELEIDING).one())
+        stored = contracts.contract_as_dict(s.query(Contract).filter_by(key=BEGELEIDING).one())
     full = operator.get(f"/v1/contracts/{BEGELEIDING}").json()
     assert full == stored
     assert keyed(app, services, MAIN).get(f"/v1/contracts/{BEGELEIDING}").json() == stored
@@ -398,6 +407,81 @@ def test_a_contract_change_delegations_still_use_is_refused(
     assert operator.get("/v1/contracts/c2").json() == {**contract(), "key": "c2"}
 
 
+# --- one set of models for files and bodies ------------------------------------------------------
+
+
+def place(loc: list[Any]) -> str:
+    """Where a 422 error of a contract body is, written as the file loader writes it: a
+    problem with a table's key (the last but one part, before "[key]") at the table."""
+    if loc[-1] == "[key]":
+        loc = loc[:-2]
+    return "contract" + "".join(
+        f"[{part}]" if isinstance(part, int) else f".{part}"
+        for part in loc[1:]  # after "body"
+    )
+
+
+def file_problems(services: Services, body: dict[str, Any]) -> list[str]:
+    """What the file loader says of a contract body, put in a file as c2."""
+    found = problems(services, {"contracts": [{**body, "key": "c2"}]})
+    return [p.replace("contracts[0]", "contract", 1) for p in found]
+
+
+def test_the_api_and_the_file_loader_refuse_a_contract_alike(
+    services: Services, basics: None, operator: Party
+) -> None:
+    bad = contract()
+    bad["einddatum"] = "2026-01-01"
+    bad["subcontractors"][0]["functions"] = ["f1", "f9"]
+    bad["tariffs"] = {"f3": 5}
+    body = problem(operator.client.put("/v1/contracts/c2", json=bad), 409, "invalid_contract")
+    assert body["errors"] == file_problems(services, bad)
+    assert len(body["errors"]) == 3
+
+
+FORMS: list[tuple[str, Any]] = [
+    ("variant", "per-uur"),
+    ("name", None),
+    ("einddatum", "2027-02-30"),
+    ("tariffs", {"f1": -1, "f2": "100", "F3": 5}),
+    ("functions", ["f1", "f1"]),
+    ("municipalities", {"99000002": {}, "0307": {"budget": {"2027": True}}}),
+    ("subcontractors", [{"code": "0307", "functions": []}, "x"]),
+    ("tarifs", {}),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), FORMS, ids=[f[0] for f in FORMS])
+def test_the_api_and_the_file_loader_refuse_a_form_alike(
+    services: Services, basics: None, operator: Party, name: str, value: Any
+) -> None:
+    """A body the API refuses by its schema (422), the file loader refuses by the same
+    model, at the same places."""
+    body = {**contract(), name: value}
+    refused = problem(operator.client.put("/v1/contracts/c2", json=body), 422, "invalid_request")
+    found = file_problems(services, body)
+    assert sorted(place(e["loc"]) for e in refused["errors"]) == sorted(
+        p.split(": ", 1)[0] for p in found
+    ), found
+    assert operator.get("/v1/contracts").json() == []
+
+
+def test_the_api_and_the_file_loader_refuse_a_catalogue_alike(
+    services: Services, operator: Party
+) -> None:
+    twice = catalogue()
+    twice["functions"][1]["key"] = "f1"
+    twice["functions"][2]["code"] = "02N01"
+    twice["functions"][2]["categorie"] = "02"
+    body = problem(operator.client.post("/v1/catalogues", json=twice), 409, "invalid_catalogue")
+    found = problems(services, {"catalogues": [twice]})
+    assert body["errors"] == [p.replace("catalogues[0]", "catalogue", 1) for p in found]
+    assert body["errors"] == [
+        "catalogue.functions[1].key: f1 is defined twice",
+        "catalogue.functions[2].code: 02 02N01 is already used by f1",
+    ]
+
+
 # --- the documentation -------------------------------------------------------------------------
 
 
@@ -431,5 +515,7 @@ def test_the_management_endpoints_are_documented(anonymous: TestClient) -> None:
     )
     for name in ("ParticipantOut", "Catalogue", "ContractIn", "ContractOut"):
         assert schemas[name].get("examples"), name
+    # The 409 of PUT /v1/contracts/{key} points at the rules the contract's schema names.
+    assert "409 when not" in schemas["ContractIn"]["description"]
     writes = spec["paths"]["/v1/contracts/{key}"]["put"]["responses"]
     assert {"200", "201", "403", "409", "422"} <= set(writes)

@@ -141,9 +141,7 @@ def _valid_value(spec: Spec, rng: random.Random, old: str) -> str | None:
     return None
 
 
-def _semantic_mutants(
-    source: bytes, name: str, seed: int, count: int
-) -> Iterator[etree._Element]:
+def _semantic_mutants(source: bytes, name: str, seed: int, count: int) -> Iterator[etree._Element]:
     rng = random.Random(seed)
     specs = element_specs(name)
     original = etree.fromstring(source, etree.XMLParser(remove_blank_text=True))

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.administration import product_codes
+from app.administration import participants, product_codes
 from app.administration.models import Participant, ProductCode
 from app.cli import main
-from app.routing import config
+from app.routing import contracts
 from app.routing.models import (
     Contract,
     ContractMunicipality,
@@ -64,7 +64,7 @@ def counts(services: Services) -> dict[str, int]:
 
 
 def test_the_region_file_loads_cleanly(services: Services) -> None:
-    data = config.parse_file(REGION)
+    data = contracts.parse_file(REGION)
     assert problems(services, data) == []
     report = load(services, data)
     assert report.created == [
@@ -83,13 +83,13 @@ def test_the_region_file_loads_cleanly(services: Services) -> None:
 
 
 def test_loading_the_region_twice_changes_nothing(
-    services: Services, region: config.LoadReport
+    services: Services, region: contracts.LoadReport
 ) -> None:
     before = counts(services)
     stamps = {c: dump(services, c) for c in (BEGELEIDING, BESCHERMD_WONEN)}
     with services.database.read() as s:
         updated = {k: v for k, v in s.execute(select(Contract.key, Contract.updated_at))}
-    report = load(services, config.parse_file(REGION))
+    report = load(services, contracts.parse_file(REGION))
     assert not report.changed
     assert report.created == report.updated == report.product_codes_added == []
     assert len(report.unchanged) == 14
@@ -99,7 +99,7 @@ def test_loading_the_region_twice_changes_nothing(
         assert {k: v for k, v in s.execute(select(Contract.key, Contract.updated_at))} == updated
 
 
-def test_the_region_matches_the_mission(services: Services, region: config.LoadReport) -> None:
+def test_the_region_matches_the_mission(services: Services, region: contracts.LoadReport) -> None:
     begeleiding = services.contracts.get(BEGELEIDING)
     wonen = services.contracts.get(BESCHERMD_WONEN)
     assert begeleiding is not None and wonen is not None
@@ -130,7 +130,7 @@ def test_the_region_matches_the_mission(services: Services, region: config.LoadR
 
 
 def test_the_region_budgets_follow_the_client_numbers(
-    services: Services, region: config.LoadReport
+    services: Services, region: contracts.LoadReport
 ) -> None:
     begeleiding = services.contracts.get(BEGELEIDING)
     assert begeleiding is not None
@@ -145,7 +145,7 @@ def test_the_region_budgets_follow_the_client_numbers(
 
 
 def test_the_region_subcontractors_and_participants(
-    services: Services, region: config.LoadReport
+    services: Services, region: contracts.LoadReport
 ) -> None:
     begeleiding = services.contracts.get(BEGELEIDING)
     assert begeleiding is not None
@@ -174,7 +174,7 @@ def test_loading_puts_the_function_codes_on_the_contracts_municipalities_lists(
     with services.database.write() as s:
         s.add(ProductCode(categorie="02", code="02A01", omschrijving="kept"))
         s.add(ProductCode(categorie="02", code="02N01", omschrijving="already there"))
-    report = load(services, config.parse_file(REGION))
+    report = load(services, contracts.parse_file(REGION))
     assert "0307 15 15N01" in report.product_codes_added
     with services.database.read() as s:
         default = {(e.categorie, e.code) for e in product_codes.listed(s)}
@@ -195,13 +195,13 @@ def test_loading_puts_the_function_codes_on_the_contracts_municipalities_lists(
 
 
 def test_a_catalogue_in_use_gets_its_codes_back_on_the_list(
-    services: Services, region: config.LoadReport
+    services: Services, region: contracts.LoadReport
 ) -> None:
     with services.database.write() as s:
         product_codes.load(
             s, [product_codes.Entry("02", "02A01")], gemeente="0307", everything=True
         )
-    report = load(services, config.parse_file(REGION))
+    report = load(services, contracts.parse_file(REGION))
     assert "0307 02 02N03" in report.product_codes_added
     with services.database.read() as s:
         own = {(e.categorie, e.code) for e in product_codes.listed(s, gemeente="0307")}
@@ -211,10 +211,10 @@ def test_a_catalogue_in_use_gets_its_codes_back_on_the_list(
 # --- reading back ------------------------------------------------------------------------------
 
 
-def test_a_dump_reloads_identically(services: Services, region: config.LoadReport) -> None:
+def test_a_dump_reloads_identically(services: Services, region: contracts.LoadReport) -> None:
     with services.database.read() as s:
         catalogue = s.scalars(select(FunctionCatalogue)).one()
-        dumped = {"catalogues": [config.catalogue_as_dict(catalogue)]}
+        dumped = {"catalogues": [contracts.catalogue_as_dict(catalogue)]}
     dumped["contracts"] = [dump(services, BEGELEIDING), dump(services, BESCHERMD_WONEN)]
     dumped = json.loads(json.dumps(dumped))  # as it would travel
     assert dumped["contracts"][0]["begindatum"] == "2027-01-01"
@@ -256,9 +256,9 @@ def test_parse_file_reads_toml_and_json_alike(services: Services, tmp_path: Path
         '[contracts.municipalities."0307"]\n',
         encoding="utf-8",
     )
-    from_toml = config.parse_file(toml)
+    from_toml = contracts.parse_file(toml)
     assert from_toml["contracts"][0]["begindatum"] == date(2027, 1, 1)
-    from_json = config.parse_file(
+    from_json = contracts.parse_file(
         write_json(
             tmp_path / "c.json",
             {**from_toml, "contracts": [{**from_toml["contracts"][0], "begindatum": "2027-01-01"}]},
@@ -285,15 +285,15 @@ def test_parse_file_refuses_what_it_cannot_read(
 ) -> None:
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
-    with pytest.raises(config.ConfigError) as caught:
-        config.parse_file(path)
+    with pytest.raises(contracts.ConfigError) as caught:
+        contracts.parse_file(path)
     assert expected in caught.value.problems[0]
     assert str(path) in caught.value.problems[0]
 
 
 def test_parse_file_reports_a_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(config.ConfigError, match="No such file"):
-        config.parse_file(tmp_path / "absent.toml")
+    with pytest.raises(contracts.ConfigError, match="No such file"):
+        contracts.parse_file(tmp_path / "absent.toml")
 
 
 # --- checks ------------------------------------------------------------------------------------
@@ -406,12 +406,13 @@ CASES: list[tuple[str, Mutation, str]] = [
         lambda d: d["catalogues"].append(json.loads(json.dumps(d["catalogues"][0]))),
         "catalogues[1].version: cat@1 is defined twice in this file",
     ),
-    # contracts: participants and roles
+    # contracts: participants and roles. A code of the wrong form is refused by its form
+    # (as the API refuses it), before anyone looks up whose it is: see
+    # test_a_code_registered_in_another_role for a code of the right form.
     (
-        "municipality that is a provider",
+        "municipality with a provider's code",
         _set(f"{_C}.municipalities", {SUB: {"budget": {"2027": 1}}}),
-        f"contracts[0].municipalities.{SUB}: {SUB} is registered as subcontractor, "
-        "not as a municipality",
+        f"contracts[0].municipalities: '{SUB}' is not a municipality's 4-digit CBS code",
     ),
     (
         "municipality that is not a participant",
@@ -420,9 +421,9 @@ CASES: list[tuple[str, Mutation, str]] = [
         "(nor defined under participants)",
     ),
     (
-        "main contractor that is a municipality",
+        "main contractor with a municipality's code",
         _set(f"{_C}.main_contractor", "0307"),
-        "contracts[0].main_contractor: 0307 is registered as municipality, not as a provider",
+        "contracts[0].main_contractor: a provider is identified by its 8-digit AGB code",
     ),
     (
         "main contractor unknown",
@@ -431,10 +432,9 @@ CASES: list[tuple[str, Mutation, str]] = [
         "(nor defined under participants)",
     ),
     (
-        "subcontractor that is a municipality",
+        "subcontractor with a municipality's code",
         _set(f"{_C}.subcontractors.0.code", "0308"),
-        "contracts[0].subcontractors[0].code: 0308 is registered as municipality, "
-        "not as a provider",
+        "contracts[0].subcontractors[0].code: a provider is identified by its 8-digit AGB code",
     ),
     (
         "subcontractor that is the main contractor",
@@ -584,6 +584,67 @@ CASES: list[tuple[str, Mutation, str]] = [
     ),
     ("section not a list", _set("contracts", {}), "contracts: expected a list of tables"),
     ("entry not a table", _set("contracts.0", "c1"), "contracts[0]: expected a table (an object)"),
+    # what the file shares with the API's bodies (app.routing.contracts.schema)
+    (
+        "participant without a role",
+        _set("participants.0.role", _DELETE),
+        "participants[0].role: missing",
+    ),
+    (
+        "a field only municipalities have",
+        _set("participants.2.allow_unknown_municipality", True),
+        "participants[2].allow_unknown_municipality: unknown field; expected name, code, role",
+    ),
+    (
+        "name with a NUL character",
+        _set("participants.0.name", "Amers\x00foort"),
+        "participants[0].name: holds a NUL character",
+    ),
+    (
+        "name of white space only",
+        _set(f"{_C}.name", "  "),
+        "contracts[0].name: expected non-empty text",
+    ),
+    (
+        "catalogue version past the largest id",
+        _set("catalogues.0.version", 2**31),
+        "catalogues[0].version: 2147483648 is more than 2147483647",
+    ),
+    (
+        "null where a value is required",
+        _set(f"{_C}.name", None),
+        "contracts[0].name: missing",
+    ),
+    (
+        "contract function key of the wrong form",
+        _set(f"{_C}.functions", ["f1", "F2"]),
+        "contracts[0].functions[1]: 'F2' is not a key: use lower-case letters, digits and -",
+    ),
+    (
+        "tariff for something that is not a key",
+        _set(f"{_C}.tariffs.F 1", 100),
+        "contracts[0].tariffs: 'F 1' is not a key: use lower-case letters, digits and -",
+    ),
+    (
+        "product tariff for something that is not a product code",
+        _set(f"{_C}.product_tariffs.02N001", 100),
+        "contracts[0].product_tariffs: '02N001' is not a ProductCode (1-5 letters or digits)",
+    ),
+    (
+        "budget as a list",
+        _set(f"{_C}.municipalities.0307.budget", [100]),
+        "contracts[0].municipalities.0307.budget: expected a table of year = euro cents",
+    ),
+    (
+        "subcontractors as a table",
+        _set(f"{_C}.subcontractors", {"code": SUB}),
+        "contracts[0].subcontractors: expected a list of tables",
+    ),
+    (
+        "allow_unknown_municipality as text",
+        _set("participants.0.allow_unknown_municipality", "yes"),
+        "participants[0].allow_unknown_municipality: expected true or false",
+    ),
 ]
 
 
@@ -596,7 +657,7 @@ def test_each_problem_is_named_with_its_place(
     mutate(data)
     found = problems(services, data)
     assert expected in found, found
-    with pytest.raises(config.ConfigError) as caught:
+    with pytest.raises(contracts.ConfigError) as caught:
         load(services, data)
     assert expected in caught.value.problems
     assert not caught.value.only_conflicts
@@ -620,6 +681,60 @@ def test_every_problem_is_reported_at_once(services: Services) -> None:
 def test_not_a_table_at_all(services: Services) -> None:
     assert problems(services, ["contracts"]) == [
         "(top): expected a table (object) with participants, catalogues, contracts"
+    ]
+
+
+def test_problems_are_listed_entry_by_entry(services: Services) -> None:
+    data = minimal()
+    data["contracts"][0]["variant"] = "per-uur"  # its form
+    data["contracts"][0]["main_contractor"] = "99000009"  # not registered
+    data["participants"][1]["code"] = "9999"  # not on the CBS list
+    data["catalogues"][0]["functions"][2]["categorie"] = "99"  # its form
+    assert problems(services, data) == [
+        "participants[1].code: 9999 is not a CBS municipality code",
+        "catalogues[0].functions[2].categorie: '99' is not a ProductCategorie (WMO020)",
+        "contracts[0].variant: 'per-uur' is not one of taakgericht, inspanningsgericht, "
+        "outputgericht",
+        "contracts[0].main_contractor: 99000009 is not a registered participant "
+        "(nor defined under participants)",
+        "contracts[0].municipalities.0308: 0308 is not a registered participant "
+        "(nor defined under participants)",
+    ]
+
+
+def test_a_problem_with_a_form_hides_nothing_else(services: Services) -> None:
+    """What is well-formed of an entry with a problem is still checked, and what has a
+    problem is not blamed for anything more."""
+    data = minimal()
+    del data["participants"][2]["name"]  # the main contractor, still known to the contract
+    data["contracts"][0]["municipalities"]["0307"]["budget"]["2027"] = -5  # still a budget
+    data["contracts"][0]["subcontractors"][0]["code"] = "123"
+    data["contracts"][0]["subcontractors"][1]["functions"] = ["f3"]
+    assert problems(services, data) == [
+        "participants[2].name: missing",
+        "contracts[0].municipalities.0307.budget.2027: -5 is negative",
+        "contracts[0].subcontractors[0].code: a provider is identified by its 8-digit AGB code",
+        "contracts[0].subcontractors[1].functions: f3 is not one of the contract's functions",
+    ]
+
+
+def test_a_code_registered_in_another_role(services: Services) -> None:
+    """Operators' names may be digits: a code of the right form can still be someone
+    else's than the contract says."""
+    with services.database.write() as s:
+        participants.add(s, "0327", participants.OPERATOR, "Ops (digits)")
+        participants.add(s, "99000009", participants.OPERATOR, "Ops (eight digits)")
+    data = minimal()
+    data["contracts"][0]["main_contractor"] = "99000009"
+    data["contracts"][0]["municipalities"]["0327"] = {"budget": {"2027": 1}}
+    data["contracts"][0]["subcontractors"][1]["code"] = "99000009"
+    assert problems(services, data) == [
+        "contracts[0].main_contractor: 99000009 is registered as operator, not as a provider",
+        "contracts[0].municipalities.0327: 0327 is registered as operator, not as a municipality",
+        "contracts[0].subcontractors[1].code: 99000009 is the main contractor; it may deliver "
+        "every function",
+        "contracts[0].subcontractors[1].code: 99000009 is registered as operator, not as a "
+        "provider",
     ]
 
 
@@ -648,11 +763,11 @@ def test_an_unknown_municipality_may_be_allowed(services: Services) -> None:
 
 
 def test_one_bad_contract_writes_nothing(services: Services) -> None:
-    data = config.parse_file(REGION)
+    data = contracts.parse_file(REGION)
     bad = json.loads(json.dumps(minimal()["contracts"][0]))
     bad.update(key="extra", catalogue="amersfoort-wmo@1", functions=["begeleiding-in9"])
     data["contracts"].append(bad)
-    with pytest.raises(config.ConfigError) as caught:
+    with pytest.raises(contracts.ConfigError) as caught:
         load(services, data)
     assert "contracts[2].functions: begeleiding-in9 is not a function of amersfoort-wmo@1" in (
         caught.value.problems
@@ -661,7 +776,7 @@ def test_one_bad_contract_writes_nothing(services: Services) -> None:
 
 
 def test_a_dry_run_writes_nothing(services: Services) -> None:
-    report = load(services, config.parse_file(REGION), dry_run=True)
+    report = load(services, contracts.parse_file(REGION), dry_run=True)
     assert report.dry_run and "contract amersfoort-begeleiding" in report.created
     assert report.summary()[-1] == "dry run: nothing was written"
     assert set(counts(services).values()) == {0}
@@ -685,7 +800,7 @@ def test_a_loaded_catalogue_version_never_changes(services: Services) -> None:
     load(services, minimal())
     changed = minimal()
     changed["catalogues"][0]["functions"][0]["code"] = "02N09"
-    with pytest.raises(config.ConfigError) as caught:
+    with pytest.raises(contracts.ConfigError) as caught:
         load(services, changed)
     assert caught.value.problems == [
         "catalogues[0]: cat@1 is already loaded with other content; a loaded version never "
@@ -749,7 +864,7 @@ TODAY = date(2027, 6, 1)
 
 
 def _refused(services: Services, data: dict[str, Any]) -> list[str]:
-    with pytest.raises(config.ConfigError) as caught:
+    with pytest.raises(contracts.ConfigError) as caught:
         load(services, data, today=TODAY)
     assert caught.value.only_conflicts
     return caught.value.problems
@@ -934,3 +1049,25 @@ def test_cli_usage_errors(
     with pytest.raises(SystemExit) as exited:
         main(["contract"])
     assert exited.value.code == 2
+
+
+def test_a_municipality_code_the_service_adds_to_the_cbs_list_is_accepted(
+    services: Services,
+) -> None:
+    """A code new since the shipped CBS list (a merger), named in IWMO_EXTRA_MUNICIPALITY_CODES,
+    is accepted in a contract file as everywhere else; without the setting it is refused."""
+    data = minimal()
+    _set("participants.0.code", "9999")(data)
+    for contract in data["contracts"]:
+        contract["municipalities"] = {
+            ("9999" if code == minimal()["participants"][0]["code"] else code): terms
+            for code, terms in contract["municipalities"].items()
+        }
+    with services.database.read() as s:
+        assert "participants[0].code: 9999 is not a CBS municipality code" in (
+            contracts.validate(s, data)
+        )
+        assert contracts.validate(s, data, extra_municipalities=("9999",)) == []
+    with services.database.write() as s:
+        contracts.load(s, data, extra_municipalities=("9999",))
+    assert counts(services)["participants"] > 0
