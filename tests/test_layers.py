@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, int]] = [
     ("app.rules", 2),
     ("app.validation", 2),
     ("app.retour", 2),
+    ("app.jsonfields", 2),
     ("app.administration", 3),
     ("app.routing", 4),
     ("app.intake", 5),
@@ -38,12 +39,14 @@ LAYERS: list[tuple[str, int]] = [
     ("app.server", 6),
     ("app.cli", 6),
     ("app.demo", 6),
-    ("app", 0),  # app/__init__.py: the version
 ]
+PACKAGE = "app"  # app/__init__.py: the version; foundation
 NAMES = ["foundation", "standard", "rules", "administration", "routing", "intake", "top"]
 
 
 def layer(module: str) -> int:
+    if module == PACKAGE:
+        return 0
     for prefix, level in LAYERS:
         if module == prefix or module.startswith(prefix + "."):
             return level

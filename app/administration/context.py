@@ -151,6 +151,8 @@ class Context:
     _stored_granted: dict[int, list[r.Line]] = field(default_factory=dict)
     _stored_credits: dict[str, list[r.Line]] = field(default_factory=dict)
     _declared: dict[str, r.Line] | None = None  # the answered declaration's lines, by number
+    # The contracts between these parties, by day: asked at every line of a declaration.
+    _terms: dict[date, tuple[ContractTerms, ...]] = field(default_factory=dict)
     # Requests this message honours (301): its other lines may still name them (TR379).
     honoured_now: set[int] = field(default_factory=set)
     code_list: ProductCodeList = field(default_factory=lambda: ProductCodeList(ttl=0))
@@ -216,16 +218,15 @@ class Context:
             known = {c.id for c in self.line_clients.values() if c is not None}
             ids = sorted(i for i in known | {client.id} if i is not None)
             ids = [i for i in ids if i not in self._allocated_here]
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                marks = ", ".join("?" * len(chunk))
+            found = set[int]()
+            for condition, chosen in self.tx.any_of("client_id", ids):
                 rows = self.tx.all(
                     f"SELECT DISTINCT client_id FROM toewijzingen "
-                    f"WHERE municipality_code = ? AND client_id IN ({marks})",
-                    (self.municipality_code, *chunk),
+                    f"WHERE municipality_code = ? AND {condition}",
+                    (self.municipality_code, *chosen),
                 )
-                found = {row[0] for row in rows}
-                self._allocated_here.update({i: i in found for i in chunk})
+                found.update(row[0] for row in rows)
+            self._allocated_here.update({i: i in found for i in ids})
         return self._allocated_here.get(client.id, False)
 
     # --- allocations ------------------------------------------------------------------------
@@ -322,21 +323,29 @@ class Context:
         """The execution variant agreed between this municipality and provider. Without a
         contract the standard's default, effort-based, applies; so it does for a
         subcontractor, which works under the allocations the service issues it."""
-        if self.contracts is not None:
-            for c in self.contracts.between(self.municipality_code, self.provider_code, self.today):
-                if c.main_contractor == self.provider_code:
-                    return c.variant
+        for c in self._contracts_on(self.today):
+            if c.main_contractor == self.provider_code:
+                return c.variant
         return Variant.INSPANNINGSGERICHT
 
     def contract_tariff(self, product_code: str, day: date) -> int | None:
         """The contractual tariff (cents a unit) of a product between these parties on
         ``day``, when a contract names one (TR418)."""
-        if self.contracts is None:
-            return None
-        for c in self.contracts.between(self.municipality_code, self.provider_code, day):
+        for c in self._contracts_on(day):
             if product_code in c.product_tariffs:
                 return c.product_tariffs[product_code]
         return None
+
+    def _contracts_on(self, day: date) -> tuple[ContractTerms, ...]:
+        found = self._terms.get(day)
+        if found is None:
+            found = ()
+            if self.contracts is not None:
+                found = tuple(
+                    self.contracts.between(self.municipality_code, self.provider_code, day)
+                )
+            self._terms[day] = found
+        return found
 
     # --- deliveries -------------------------------------------------------------------------
 
@@ -355,9 +364,8 @@ class Context:
                 r.Start, "starts", f"client_id = ? AND provider_code = ? AND {number}", params
             )
             if starts:
-                marks = ", ".join("?" for _ in starts)
-                stops = self.tx.load(
-                    r.Stop, "stops", f"start_id IN ({marks})", [s.id for s in starts]
+                stops = self.tx.load_in(
+                    r.Stop, "stops", "TRUE", (), "start_id", [s.id for s in starts]
                 )
                 by_start = {s.id: s for s in starts}
                 for stop in stops:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 from fractions import Fraction
+from functools import lru_cache
 
 from app.administration import records as rec
 from app.administration.kinds import Variant
@@ -119,5 +120,6 @@ def allocation_maximum(a: rec.Allocation, variant: str) -> Fraction | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # asked for every line of a declaration, mostly the same months
 def month_bounds(day: date) -> tuple[date, date]:
     return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
