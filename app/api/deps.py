@@ -8,6 +8,7 @@ from threading import Lock
 from typing import Annotated
 
 from fastapi import Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.administration import participants
@@ -64,17 +65,25 @@ class _KeyCache:
             self._entries.clear()
 
 
+def _authenticate(svc: Services, key: str) -> Caller | None:
+    with svc.database.read() as s:
+        p = participants.authenticate(s, key)
+        return None if p is None else Caller(p.id, p.code, p.role, p.name)
+
+
 def services(request: Request) -> Services:
     found: Services = request.app.state.services
     return found
 
 
-def caller(
+async def caller(
     request: Request,
     scheme_: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
 ) -> Caller:
     """The authenticated participant, or Unauthorized. (``scheme_`` is not read: it puts
-    the bearer scheme into the OpenAPI document, for every operation that needs a key.)"""
+    the bearer scheme into the OpenAPI document, for every operation that needs a key.)
+    A key seen lately is known without leaving the event loop; only a new one is looked
+    up in the database, on a worker thread."""
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
@@ -84,11 +93,9 @@ def caller(
     digest = participants.hash_key(key)
     found = cache.get(digest)
     if found is None:
-        with services(request).database.read() as s:
-            p = participants.authenticate(s, key)
-            if p is None:
-                raise Unauthorized()
-            found = Caller(p.id, p.code, p.role, p.name)
+        found = await run_in_threadpool(_authenticate, services(request), key)
+        if found is None:
+            raise Unauthorized()
         cache.put(digest, found)
     request.state.participant = found.code  # for the request log
     return found
