@@ -28,7 +28,7 @@ __all__ = [
     "Settings",
 ]
 
-DEFAULT_MAX_MESSAGE_BYTES = 20 * 1024 * 1024
+DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 # A body larger than this is "large": read, parsed and judged a few at a time per worker,
 # and its memory handed back to the system afterwards.
 LARGE_BODY = 1024 * 1024
@@ -100,6 +100,8 @@ class Settings(BaseSettings):
 
     # --- the server ------------------------------------------------------------------------
     worker_threads: int = Field(default=8, ge=1)  # blocking work in parallel per process
+    # Messages judged at once per process (of those threads); the rest wait their turn.
+    intake_threads: int = Field(default=2, ge=1)
     # /readyz answers 503 while a request has been in flight longer than this.
     stall_seconds: float = Field(default=120.0, gt=0)
     # Slow clients: the request head, the whole body, and the longest pause within a body.

@@ -364,10 +364,11 @@ def classes(keys: dict[str, str]) -> dict[str, tuple[int, Callable[[int], list[i
         "deep-nesting": one("deep-nesting"),
         "billion-laughs": one("billion-laughs"),
         "external-entity": one("external-entity"),
-        "oversize-50mb-declared": (
-            50 * MB,
+        # Over the default limit of 64 MiB.
+        "oversize-80mb-declared": (
+            80 * MB,
             lambda port: [
-                post(port, "/v1/berichten", b"<a>" + b"x" * (50 * MB - 3), key, length=50 * MB)
+                post(port, "/v1/berichten", b"<a>" + b"x" * (80 * MB - 3), key, length=80 * MB)
             ],
         ),
         "oversize-200mb-chunked": (

@@ -61,7 +61,9 @@ class _Insert:
         return found
 
 
-_BATCH = 500  # rows computed and written at a time
+# Rows written by one statement at most: a declaration's lines in a few statements, with
+# the parameters of no more than this many rows held at once.
+_BATCH = 5000
 
 
 def _write_inserts(tx: Tx, batch: list[_Insert]) -> None:

@@ -22,7 +22,13 @@ from app.api import (
 )
 from app.api.bodies import DRAIN_FACTOR, BodyLimit
 from app.api.deps import _KeyCache
-from app.api.limits import InFlight, LargeBodies, Requests, allocate_large_blocks_apart
+from app.api.limits import (
+    InFlight,
+    Judging,
+    LargeBodies,
+    Requests,
+    allocate_large_blocks_apart,
+)
 from app.config import Settings
 from app.observability import logs, metrics
 from app.observability.http import RequestLog
@@ -88,6 +94,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.validator = svc.validator
     app.state.key_cache = _KeyCache()
     app.state.large_bodies = LargeBodies(settings.large_bodies)
+    app.state.judging = Judging(settings.intake_threads)
     problems.install(app)
     # JSON bodies are capped at 1 MiB; the XML endpoints cap their own body at the message
     # limit, and the middleware stops any that reads past it, or arrives too slowly. The

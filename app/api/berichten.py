@@ -189,7 +189,9 @@ async def receive(request: Request, who: Annotated[Caller, Depends(caller)]) -> 
     else:
         # A few large messages at a time per worker: each costs several times its size.
         async with request.app.state.large_bodies.turn(body.size):
-            verdict = await run_in_threadpool(svc.intake.receive, sender, body.data, body.sha256)
+            verdict = await request.app.state.judging.run(
+                svc.intake.receive, sender, body.data, body.sha256
+            )
     return response_for(verdict, headers)
 
 

@@ -6,6 +6,9 @@
 * ``LargeBodies`` lets only a few large messages (over ``LARGE_BODY``) be parsed and judged
   at once per worker; the others wait their turn. A large message costs several times its
   size in memory while it is judged, so this bounds the worker's peak.
+* ``Judging`` lets only ``IWMO_INTAKE_THREADS`` messages be judged at once per worker; the
+  rest wait in the event loop. Judging is mostly Python holding the interpreter lock, so
+  more threads at it only take turns at the lock, each slower, and throughput falls.
 * ``give_back_memory`` returns freed memory to the system after a large message: without
   it the C allocator keeps the peak, and a worker that once judged a large message would
   hold that much for good.
@@ -20,20 +23,25 @@ import ctypes.util
 import itertools
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import LARGE_BODY
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 __all__ = [
     "LARGE_BODY",
     "InFlight",
+    "Judging",
     "LargeBodies",
     "Requests",
     "allocate_large_blocks_apart",
@@ -106,6 +114,20 @@ class LargeBodies:
                 yield
             finally:
                 await asyncio.to_thread(give_back_memory)
+
+
+class Judging:
+    """At most ``threads`` messages judged at once in this process, each on a worker
+    thread; callers beyond that wait without holding a thread."""
+
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    async def run(self, func: Callable[..., T], *args: Any) -> T:
+        if self._limiter is None:  # created in the event loop that uses it
+            self._limiter = anyio.CapacityLimiter(self.threads)
+        return await anyio.to_thread.run_sync(func, *args, limiter=self._limiter)
 
 
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter number in glibc's malloc.h

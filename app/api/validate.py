@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from app.api import bodies, examples
@@ -108,7 +107,7 @@ async def validate_message(request: Request) -> ValidationOut | Response:
     # Parsing and validating take CPU time: off the event loop, like POST /v1/berichten,
     # and a few large messages at a time.
     async with request.app.state.large_bodies.turn(body.size):
-        report = await run_in_threadpool(validator.check, body.data)
+        report = await request.app.state.judging.run(validator.check, body.data)
     if report.problem == "empty":
         [finding] = report.findings
         return problem_response(

@@ -35,10 +35,6 @@ from app.validation import Validator, listed
 
 __all__ = ["ComposeError", "Judge", "refuses_message", "verdict_of"]
 
-# Clients created or locked in one statement (four parameters each).
-_CLIENTS_AT_ONCE = 250
-
-
 class ComposeError(RuntimeError):
     """A message the service composed fails its own schema or message rules."""
 
@@ -149,7 +145,7 @@ class Judge:
 
     def _clients(self, tx: Tx, municipality: str, bsns: list[str]) -> dict[str, rec.Client]:
         """The clients of a declaration, created when new and locked, as ``_client`` does
-        for one, in a statement per few hundred. They are locked in a fixed order (of their
+        for one, in a few statements however many. They are locked in a fixed order (of their
         hash) so two declarations never wait on each other."""
         by_hash = {self.vault.bsn_hash(bsn): bsn for bsn in bsns}
         ordered = sorted(by_hash)
@@ -176,22 +172,24 @@ class Judge:
                     ],
                 )
                 ids = {str(key): int(client_id) for client_id, key in rows}
-            ordered = []
-        for at in range(0, len(ordered), _CLIENTS_AT_ONCE):
-            chunk = ordered[at : at + _CLIENTS_AT_ONCE]
-            params: list[Any] = []
-            for key in chunk:
-                encrypted = self.vault.encrypt(by_hash[key].encode("ascii"), BSN)
-                params += [municipality, key, encrypted, now()]
-            rows = tx.all(
+        elif ordered:
+            # SQLite: the transaction holds the database's only write lock, so adding the
+            # new ones and then reading every id cannot race with another writer.
+            encrypt = self.vault.encrypt
+            tx.execute_many(
                 "INSERT INTO clients (municipality_code, bsn_hash, bsn_encrypted, created_at) "
-                f"VALUES {', '.join('(?, ?, ?, ?)' for _ in chunk)} "
-                "ON CONFLICT (municipality_code, bsn_hash) "
-                "DO UPDATE SET municipality_code = excluded.municipality_code "
-                "RETURNING id, bsn_hash",
-                params,
+                "VALUES (?, ?, ?, ?) ON CONFLICT (municipality_code, bsn_hash) DO NOTHING",
+                (
+                    [municipality, key, encrypt(by_hash[key].encode("ascii"), BSN), now()]
+                    for key in ordered
+                ),
             )
-            ids.update({str(key): int(client_id) for client_id, key in rows})
+            [(condition, chosen)] = tx.any_of("bsn_hash", ordered)
+            rows = tx.all(
+                f"SELECT id, bsn_hash FROM clients WHERE municipality_code = ? AND {condition}",
+                [municipality, *chosen],
+            )
+            ids = {str(key): int(client_id) for client_id, key in rows}
         return {
             bsn: rec.Client(id=ids[key], municipality_code=municipality)
             for key, bsn in by_hash.items()

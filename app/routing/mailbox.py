@@ -40,6 +40,29 @@ def deliver(tx: Tx, deliveries: Iterable[Delivery]) -> None:
     ordered = sorted(deliveries, key=lambda d: d.recipient)
     for recipient, group in groupby(ordered, key=lambda d: d.recipient):
         items = list(group)
+        if not tx.sqlite:
+            # One statement: the counter moved on and the items numbered from it.
+            tx.execute(
+                "WITH c AS (INSERT INTO mailbox_counters (recipient_code, last) VALUES (?, ?) "
+                "ON CONFLICT (recipient_code) DO UPDATE "
+                "SET last = mailbox_counters.last + excluded.last RETURNING last) "
+                "INSERT INTO mailbox_items "
+                "(recipient_code, seq, message_id, kind, note, created_at) "
+                "SELECT ?, c.last - ? + t.n, t.message_id, t.kind, t.note, ? FROM c, "
+                "unnest(?::integer[], ?::text[], ?::text[]) WITH ORDINALITY "
+                "AS t(message_id, kind, note, n)",
+                (
+                    recipient,
+                    len(items),
+                    recipient,
+                    len(items),
+                    now,
+                    tx.array([i.message_id for i in items]),
+                    tx.array([i.kind for i in items]),
+                    tx.array([i.note for i in items]),
+                ),
+            )
+            continue
         last = int(
             tx.scalar(
                 "INSERT INTO mailbox_counters (recipient_code, last) VALUES (?, ?) "
@@ -48,18 +71,14 @@ def deliver(tx: Tx, deliveries: Iterable[Delivery]) -> None:
                 (recipient, len(items)),
             )
         )
-        for seq, item in enumerate(items, start=last - len(items) + 1):
-            tx.insert(
-                "mailbox_items",
-                {
-                    "recipient_code": recipient,
-                    "seq": seq,
-                    "message_id": item.message_id,
-                    "kind": item.kind,
-                    "note": item.note,
-                    "created_at": now,
-                },
-            )
+        tx.execute_many(
+            "INSERT INTO mailbox_items (recipient_code, seq, message_id, kind, note, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                [recipient, seq, item.message_id, item.kind, item.note, now]
+                for seq, item in enumerate(items, start=last - len(items) + 1)
+            ),
+        )
 
 
 def page(

@@ -11,11 +11,13 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from app.api.limits import LARGE_BODY, LargeBodies
+from app.api.limits import LARGE_BODY, Judging, LargeBodies
 from tests.conftest import ROOT, reference_dir
 
 MB = 1024 * 1024
@@ -110,3 +112,29 @@ def test_only_a_few_large_messages_are_checked_at_once() -> None:
     most = 0
     asyncio.run(run([LARGE_BODY] * 6))  # small ones do not wait
     assert most == 6
+
+
+def test_only_intake_threads_messages_are_judged_at_once() -> None:
+    judging = Judging(2)
+    lock = threading.Lock()
+    inside = 0
+    most = 0
+    threads: set[int] = set()
+
+    def judge(n: int) -> int:
+        nonlocal inside, most
+        with lock:
+            inside += 1
+            most = max(most, inside)
+            threads.add(threading.get_ident())
+        time.sleep(0.02)
+        with lock:
+            inside -= 1
+        return n * 2
+
+    async def run() -> list[int]:
+        return list(await asyncio.gather(*(judging.run(judge, n) for n in range(8))))
+
+    assert asyncio.run(run()) == [n * 2 for n in range(8)]
+    assert most == 2
+    assert threading.get_ident() not in threads  # off the event loop
