@@ -35,6 +35,7 @@ from app.validation import Validator, listed
 
 __all__ = ["ComposeError", "Judge", "refuses_message", "verdict_of"]
 
+
 class ComposeError(RuntimeError):
     """A message the service composed fails its own schema or message rules."""
 
