@@ -28,6 +28,7 @@ from app.api.limits import (
     LargeBodies,
     Requests,
     allocate_large_blocks_apart,
+    collect_garbage_less_often,
 )
 from app.config import Settings
 from app.observability import logs, metrics
@@ -61,6 +62,7 @@ def serve_app() -> FastAPI:
     settings = Settings.from_env()
     logs.configure(settings.log_format, settings.log_level)
     allocate_large_blocks_apart()
+    collect_garbage_less_often()
     return create_app(settings)
 
 

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import ctypes
 import ctypes.util
+import gc
 import itertools
 import logging
 import time
@@ -45,6 +46,7 @@ __all__ = [
     "LargeBodies",
     "Requests",
     "allocate_large_blocks_apart",
+    "collect_garbage_less_often",
     "give_back_memory",
 ]
 
@@ -128,6 +130,19 @@ class Judging:
         if self._limiter is None:  # created in the event loop that uses it
             self._limiter = anyio.CapacityLimiter(self.threads)
         return await anyio.to_thread.run_sync(func, *args, limiter=self._limiter)
+
+
+# The youngest generation is collected after this many new objects instead of 700.
+# Judging a message makes thousands of short-lived objects and hardly any cycles: at 700
+# the collector ran several times per message for nothing; measured 6-16% of a worker's
+# CPU per message. The garbage a cycle holds waits at most this many allocations longer.
+_YOUNG_THRESHOLD = 20_000
+
+
+def collect_garbage_less_often() -> None:
+    """Have the cyclic garbage collector run less often in a worker process."""
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(_YOUNG_THRESHOLD, max(middle, 20), max(old, 20))
 
 
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter number in glibc's malloc.h

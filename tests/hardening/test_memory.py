@@ -7,6 +7,7 @@ Each class runs in a fresh Python process, so that its peak (``ru_maxrss``) is i
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from app.api.limits import LARGE_BODY, Judging, LargeBodies
+from app.api.limits import LARGE_BODY, Judging, LargeBodies, collect_garbage_less_often
 from tests.conftest import ROOT, reference_dir
 
 MB = 1024 * 1024
@@ -138,3 +139,14 @@ def test_only_intake_threads_messages_are_judged_at_once() -> None:
     assert asyncio.run(run()) == [n * 2 for n in range(8)]
     assert most == 2
     assert threading.get_ident() not in threads  # off the event loop
+
+
+def test_a_worker_collects_cyclic_garbage_less_often_but_still_collects() -> None:
+    saved = gc.get_threshold()
+    try:
+        collect_garbage_less_often()
+        young, middle, old = gc.get_threshold()
+        assert young >= 10_000 and middle >= 10 and old >= 10
+        assert gc.isenabled()
+    finally:
+        gc.set_threshold(*saved)
