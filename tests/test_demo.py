@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from app import cli
+from app.demo import population, region, scenario
 from app.demo.scenario import MISTAKES, REFUSED_REQUESTS
+from app.routing import contracts
 from tests.routing.conftest import cli_env  # noqa: F401  (the CLI on the test database)
 
 SUBCONTRACTORS = {"99000002", "99000003", "99000004"}
@@ -96,3 +98,31 @@ def test_a_year_of_the_region_and_a_second_run(capsys: pytest.CaptureFixture[str
     assert again["rejections"] == again["expected_rejections"]
     assert again["messages_by_party"] == again["service"]["received_by_party"]
     assert again["mailboxes"]["waiting"] == 0
+
+
+def test_no_planted_message_reports_a_day_after_it_is_sent() -> None:
+    """Every start and stop the plan sends is dated no earlier than the day it reports
+    (TR134), planted mistakes included, for the whole region: otherwise TR134 refuses a
+    mistake planted for another rule. (Client 1334 of the default run once got a second
+    temporary stop sent on the day the first one ended, dated a day later.)"""
+    data = contracts.parse_file(region.REGION_FILE)
+    contract, _ = region._contract(data)
+    people = population.generate(2212, 2027)
+    first = dict.fromkeys(population.MUNICIPALITIES, region.FIRST_DECISION_NUMBER)
+    plans = scenario.plan(people, contract, 2027, first_numbers=first)
+    early = []
+    planted: dict[str, int] = {}
+    for p in plans:
+        for s in p.steps:
+            if isinstance(s.action, scenario.Stop):
+                reported = s.action.einddatum
+            elif isinstance(s.action, scenario.Start):
+                reported = s.action.begindatum
+            else:
+                continue
+            if s.action.mistake:
+                planted[s.action.mistake] = planted.get(s.action.mistake, 0) + 1
+            if reported > s.day:
+                early.append(f"client {p.client.index}: {s}")
+    assert early == []
+    assert planted["second_temporary_stop"] >= 3
