@@ -12,6 +12,7 @@ from app import __version__
 from app.api import (
     administratie,
     berichten,
+    docs,
     health,
     mailbox,
     management,
@@ -85,7 +86,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         title="iwmo-hub",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/docs",
+        # Served by app.api.docs, with their assets from this service (no CDN).
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -111,6 +113,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(InFlight, requests=app.state.requests)
     app.add_middleware(RequestLog)
     app.include_router(health.router)
+    app.include_router(docs.router)
     app.include_router(berichten.router, prefix="/v1")
     app.include_router(administratie.router, prefix="/v1")
     app.include_router(validate.router, prefix="/v1")
