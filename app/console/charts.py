@@ -38,14 +38,16 @@ def _chart(
         style=STYLE,
         js=(),  # no tooltip script from elsewhere
         width=720,
-        height=320,
+        height=340,
         title=title,
         legend_at_bottom=True,
-        legend_at_bottom_columns=3,
+        legend_at_bottom_columns=1,
         show_dots=True,
         dots_size=3,
         x_label_rotation=0,
-        truncate_legend=40,
+        truncate_legend=60,
+        include_x_axis=True,  # counts and money from zero
+        value_formatter=lambda v: f"{v:,.0f}".replace(",", "."),
         min_scale=2,
         explicit_size=False,
     )
