@@ -49,7 +49,13 @@ def _participants(request: Request, who: Viewer, **context: Any) -> Response:
             s.scalars(select(db.Participant).order_by(db.Participant.role, db.Participant.code))
         )
         return render(
-            request, "participants.html", who, rows=rows, roles=participants.ROLES, **context
+            request,
+            "participants.html",
+            who,
+            rows=rows,
+            roles=participants.ROLES,
+            may_deactivate=lambda code: access.may_deactivate(who, code),
+            **context,
         )
 
 
