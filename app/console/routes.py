@@ -4,20 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from app.console import auth, clients, deployment, messages, operators, overview
 
-
-async def _home(request: Request) -> Response:
-    return RedirectResponse("/console/", status_code=307)
-
-
+# /console itself is redirected to /console/ by the router (redirect_slashes).
 ROUTES: list[BaseRoute] = [
-    Route("/console", _home),
     Mount(
         "/console",
         routes=[

@@ -48,8 +48,10 @@ def _missing(what: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    """Module-scoped: Playwright's sync API runs an event loop in this thread until it
+    stops, which later tests that call asyncio.run() must not find running."""
     if not CHROMIUM.exists():
         _missing(f"Chromium at {CHROMIUM}")
     try:
