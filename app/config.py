@@ -120,6 +120,10 @@ class Settings(BaseSettings):
     # Bodies over LARGE_BODY bytes parsed and judged at once per worker process.
     large_bodies: int = Field(default=2, ge=1)
 
+    # --- the web console ----------------------------------------------------------------
+    # Minutes a console login lasts; after that the session cookie is refused.
+    console_session_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
+
     # --- logs and metrics ------------------------------------------------------------------
     log_format: str = Field(default="json", pattern=r"^(?i:json|text)$")
     log_level: str = Field(default="info", pattern=r"^(?i:debug|info|warning|error)$")

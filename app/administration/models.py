@@ -104,6 +104,9 @@ class Message(Base):
             postgresql_where=text("status = 'received'"),
             sqlite_where=text("status = 'received'"),
         ),
+        # The console: traffic of a day or month, and the answers to a message.
+        Index("ix_messages_received_at", "received_at"),
+        Index("ix_messages_original", "original_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -31,6 +31,7 @@ from app.api.limits import (
     allocate_large_blocks_apart,
 )
 from app.config import Settings
+from app.console import install as install_console
 from app.observability import logs, metrics
 from app.observability.http import RequestLog
 from app.services import Services
@@ -121,4 +122,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(routing.router, prefix="/v1")
     app.include_router(management.router, prefix="/v1")
     app.include_router(reports.router, prefix="/v1")
+    install_console(app, settings, svc.vault)
     return app

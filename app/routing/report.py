@@ -78,6 +78,17 @@ class Period:
         return Period(lo, hi) if lo <= hi else None
 
 
+def months(days: Period) -> list[Period]:
+    """The calendar months ``days`` touches, the first and the last cut to ``days``."""
+    found = []
+    first = days.start
+    while first <= days.end:
+        last = date(first.year, first.month, calendar.monthrange(first.year, first.month)[1])
+        found.append(Period(first, min(last, days.end)))
+        first = last + timedelta(days=1)
+    return found
+
+
 def period(start: date, end: date) -> Period:
     """The report period, checked: ``to`` not before ``from``, at most five years apart."""
     found = Period(start, end)
@@ -469,3 +480,20 @@ def build(session: Session, scopes: Sequence[Scope], days: Period) -> list[Contr
     deliveries = load_deliveries(session, scopes, days)
     names = participant_names(session, {d.deliverer for d in deliveries})
     return compute(scopes, deliveries, days, names)
+
+
+@dataclass(frozen=True)
+class MonthReport:
+    month: Period
+    contracts: list[ContractReport]
+
+
+def build_by_month(
+    session: Session, scopes: Sequence[Scope], days: Period
+) -> tuple[list[ContractReport], list[MonthReport]]:
+    """The report for ``days`` and, from the same deliveries (read once), one for each
+    calendar month in it (the first and last month cut to the period)."""
+    deliveries = load_deliveries(session, scopes, days)
+    names = participant_names(session, {d.deliverer for d in deliveries})
+    whole = compute(scopes, deliveries, days, names)
+    return whole, [MonthReport(m, compute(scopes, deliveries, m, names)) for m in months(days)]
