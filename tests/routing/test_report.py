@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+import random
+from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
@@ -19,6 +20,7 @@ from app.routing.report import (
     Scope,
     StopRecord,
     compute,
+    compute_by_month,
     cost_cents,
     months,
     period,
@@ -609,6 +611,66 @@ def test_months_of_a_period() -> None:
     ]
     leap = months(Period(date(2028, 2, 1), date(2028, 2, 29)))
     assert [(m.start, m.end) for m in leap] == [(date(2028, 2, 1), date(2028, 2, 29))]
+
+
+def random_deliveries(seed: int, n: int = 300) -> list[Delivery]:
+    """Deliveries around 2027 of two contracts, three municipalities, three deliverers and
+    three products (one none of the contract's functions), with temporary and definitive
+    stops, withdrawn-free, some capped by their allocation's end."""
+    rng = random.Random(seed)
+    found = []
+    for _ in range(n):
+        begin = date(2026, 10, 1) + timedelta(days=rng.randrange(500))
+        stops = []
+        for _ in range(rng.choice((0, 0, 1, 2))):
+            end = begin + timedelta(days=rng.randrange(-5, 200))
+            stops.append((rng.choice(("20", "20", "23", "02")), end))
+        allocation_end = rng.choice((None, None, begin + timedelta(days=rng.randrange(400))))
+        found.append(
+            delivery(
+                begin,
+                *stops,
+                client=rng.randrange(60),
+                contract_id=rng.choice((1, 1, 2)),
+                municipality=rng.choice(("0307", "0308", "0309")),
+                deliverer=rng.choice(("M", "S", "T")),
+                code=rng.choice(("02N01", "02N02", "02N09")),
+                allocation_end=allocation_end,
+            )
+        )
+    return found
+
+
+@pytest.mark.parametrize(
+    "days",
+    [
+        Period(date(2027, 1, 1), date(2027, 12, 31)),
+        Period(date(2027, 1, 15), date(2027, 3, 3)),
+        Period(date(2026, 11, 20), date(2028, 2, 29)),
+        Period(date(2027, 6, 5), date(2027, 6, 5)),
+    ],
+)
+@pytest.mark.parametrize("deliverer", [None, "S", "M"])
+def test_the_one_pass_breakdown_equals_each_months_report(
+    days: Period, deliverer: str | None
+) -> None:
+    scopes = [
+        Scope(view(), frozenset({"0307", "0308"}), deliverer=deliverer),
+        Scope(
+            view(id=2, key="c0", variant="inspanningsgericht", begindatum=date(2027, 2, 1)),
+            frozenset({"0307", "0309"}),
+            deliverer=deliverer,
+        ),
+    ]
+    names = {"M": "Main", "S": "Sub"}
+    for seed in range(3):
+        deliveries = random_deliveries(seed)
+        whole, monthly = compute_by_month(scopes, deliveries, days, names)
+        assert whole == compute(scopes, deliveries, days, names)
+        assert [m.month for m in monthly] == months(days)
+        for m in monthly:
+            assert m.contracts == compute(scopes, deliveries, m.month, names)
+        assert any(r.rows for m in monthly for r in m.contracts)
 
 
 def test_the_report_by_month(delivered: dict[str, Party], operator: Party) -> None:
