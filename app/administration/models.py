@@ -104,8 +104,20 @@ class Message(Base):
             postgresql_where=text("status = 'received'"),
             sqlite_where=text("status = 'received'"),
         ),
-        # The console: traffic of a day or month, and the answers to a message.
-        Index("ix_messages_received_at", "received_at"),
+        # The console: traffic of a day or month by type and status, as far as the viewer
+        # may see it, from the index alone (the rows hold the encrypted XML); refused
+        # messages by status and time; the answers to a message.
+        Index(
+            "ix_messages_traffic",
+            "received_at",
+            "message_type",
+            "status",
+            "problem",
+            "sender_code",
+            "receiver_code",
+            "participant_id",
+        ),
+        Index("ix_messages_status", "status", "received_at"),
         Index("ix_messages_original", "original_id"),
     )
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session, aliased
 from starlette.requests import Request
 from starlette.responses import Response
@@ -53,17 +53,28 @@ def day_starts(now: datetime) -> tuple[datetime, datetime]:
     return today.astimezone(UTC), month.astimezone(UTC)
 
 
-def traffic(s: Session, who: Viewer, since: datetime) -> dict[str, dict[str, int]]:
-    """Messages received since ``since`` per type and status."""
+Traffic = dict[str, dict[str, int]]
+
+
+def traffic(s: Session, who: Viewer, today: datetime, month: datetime) -> tuple[Traffic, Traffic]:
+    """Messages received since the start of ``today`` and of ``month`` (the earlier), per
+    type and status: one count over the month, split by whether a message came today."""
+    since = min(today, month)
+    came_today = case((db.Message.received_at >= today, 1), else_=0)
     rows = s.execute(
-        select(db.Message.message_type, db.Message.status, func.count())
+        select(db.Message.message_type, db.Message.status, came_today, func.count())
         .where(db.Message.received_at >= since, access.reads_message(who))
-        .group_by(db.Message.message_type, db.Message.status)
+        .group_by(db.Message.message_type, db.Message.status, came_today)
     )
-    found: dict[str, dict[str, int]] = {}
-    for kind, status, n in rows:
-        found.setdefault(kind or "?", {})[str(status)] = n
-    return dict(sorted(found.items()))
+    on_day: Traffic = {}
+    in_month: Traffic = {}
+    for kind, status, is_today, n in rows:
+        kind, status = kind or "?", str(status)
+        if is_today:
+            on_day.setdefault(kind, {})[status] = n
+        found = in_month.setdefault(kind, {})
+        found[status] = found.get(status, 0) + n
+    return dict(sorted(on_day.items())), dict(sorted(in_month.items()))
 
 
 def refused(s: Session, who: Viewer, now: datetime) -> tuple[list[db.Message], int]:
@@ -112,8 +123,16 @@ def overdue(s: Session, who: Viewer, now: datetime) -> tuple[list[Waiting], int]
         ~exists().where(answer.original_id == db.Message.id, answer.direction == "in"),
         access.reads_message(who),
     )
-    total += s.scalar(select(func.count()).select_from(db.Message).where(*where_301)) or 0
-    for m in s.scalars(select(db.Message).where(*where_301).order_by(db.Message.id).limit(SHOWN)):
+    # Each list is read only when its count found something: listing by id would otherwise
+    # walk every message to find none.
+    count = s.scalar(select(func.count()).select_from(db.Message).where(*where_301)) or 0
+    total += count
+    shown_301 = (
+        s.scalars(select(db.Message).where(*where_301).order_by(db.Message.id).limit(SHOWN))
+        if count
+        else ()
+    )
+    for m in shown_301:
         found.append(
             Waiting("overdue_301", m.id, "WMO301", m.sender_code, m.receiver_code,
                     _utc(m.received_at), terms.RETOUR_WORKING_DAYS)
@@ -125,14 +144,20 @@ def overdue(s: Session, who: Viewer, now: datetime) -> tuple[list[Waiting], int]
         rm.Relay.created_at < retour_due,
         access.reads_relay(who),
     )
-    total += s.scalar(select(func.count()).select_from(rm.Relay).where(*where_relay)) or 0
-    for r, kind in s.execute(
-        select(rm.Relay, db.Message.message_type)
-        .join(db.Message, db.Message.id == rm.Relay.relay_message_id)
-        .where(*where_relay)
-        .order_by(rm.Relay.id)
-        .limit(SHOWN)
-    ):
+    count = s.scalar(select(func.count()).select_from(rm.Relay).where(*where_relay)) or 0
+    total += count
+    shown_relays = (
+        s.execute(
+            select(rm.Relay, db.Message.message_type)
+            .join(db.Message, db.Message.id == rm.Relay.relay_message_id)
+            .where(*where_relay)
+            .order_by(rm.Relay.id)
+            .limit(SHOWN)
+        ).all()
+        if count
+        else []
+    )
+    for r, kind in shown_relays:
         found.append(
             Waiting("overdue_relay", r.relay_message_id, kind or "", r.main_contractor_code,
                     r.municipality_code, _utc(r.created_at), terms.RETOUR_WORKING_DAYS)
@@ -144,14 +169,20 @@ def overdue(s: Session, who: Viewer, now: datetime) -> tuple[list[Waiting], int]
         db.Verzoek.created_at < request_due,
         access.reads_record(who, db.Verzoek),
     )
-    total += s.scalar(select(func.count()).select_from(db.Verzoek).where(*where_request)) or 0
-    for v, kind in s.execute(
-        select(db.Verzoek, db.Message.message_type)
-        .join(db.Message, db.Message.id == db.Verzoek.message_id)
-        .where(*where_request)
-        .order_by(db.Verzoek.id)
-        .limit(SHOWN)
-    ):
+    count = s.scalar(select(func.count()).select_from(db.Verzoek).where(*where_request)) or 0
+    total += count
+    shown_requests = (
+        s.execute(
+            select(db.Verzoek, db.Message.message_type)
+            .join(db.Message, db.Message.id == db.Verzoek.message_id)
+            .where(*where_request)
+            .order_by(db.Verzoek.id)
+            .limit(SHOWN)
+        ).all()
+        if count
+        else []
+    )
+    for v, kind in shown_requests:
         found.append(
             Waiting("overdue_request", v.message_id, kind or "", v.provider_code,
                     v.municipality_code, _utc(v.created_at), terms.REQUEST_WORKING_DAYS)
@@ -163,8 +194,7 @@ def _overview(request: Request, who: Viewer) -> Response:
     now = datetime.now(UTC)
     today, month = day_starts(now)
     with services(request).database.read() as s:
-        today_traffic = traffic(s, who, today)
-        month_traffic = traffic(s, who, month)
+        today_traffic, month_traffic = traffic(s, who, today, month)
         refused_rows, refused_total = refused(s, who, now)
         waiting_rows = backlog(s, who)
         overdue_rows, overdue_total = overdue(s, who, now)
