@@ -105,8 +105,8 @@ class Message(Base):
             sqlite_where=text("status = 'received'"),
         ),
         # The console: traffic of a day or month by type and status, as far as the viewer
-        # may see it, from the index alone (the rows hold the encrypted XML); refused
-        # messages by status and time; the answers to a message.
+        # may see it, and refused messages, from the index alone (the rows hold the
+        # encrypted XML); the answers to a message.
         Index(
             "ix_messages_traffic",
             "received_at",
@@ -116,8 +116,8 @@ class Message(Base):
             "sender_code",
             "receiver_code",
             "participant_id",
+            "direction",
         ),
-        Index("ix_messages_status", "status", "received_at"),
         Index("ix_messages_original", "original_id"),
     )
 

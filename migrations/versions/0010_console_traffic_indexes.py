@@ -6,10 +6,11 @@ Create Date: 2026-11-29
 
 The overview counts a month's traffic per message type and status, as far as the viewer may
 see it (sender, receiver, who posted it, whether the service checked it), and the refused
-messages of the last 30 days. ``ix_messages_traffic`` holds every column the traffic count
-asks about after ``received_at``, so the count reads the index only, never the messages'
+incoming messages of the last 30 days. ``ix_messages_traffic`` holds every column those
+counts ask about after ``received_at``, so they read the index only, never the messages'
 rows (each with its encrypted XML); it replaces ``ix_messages_received_at``, which is its
-first column. ``ix_messages_status`` finds the few refused messages by status and time.
+first column. (An index by status would mislead the planner for the message list filtered
+by status, which reads the newest first by id.)
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ TRAFFIC = [
     "sender_code",
     "receiver_code",
     "participant_id",
+    "direction",
 ]
 
 
@@ -36,11 +38,9 @@ def upgrade() -> None:
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index("ix_messages_received_at")
         batch_op.create_index("ix_messages_traffic", TRAFFIC, unique=False)
-        batch_op.create_index("ix_messages_status", ["status", "received_at"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.drop_index("ix_messages_status")
         batch_op.drop_index("ix_messages_traffic")
         batch_op.create_index("ix_messages_received_at", ["received_at"], unique=False)
