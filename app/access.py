@@ -39,18 +39,21 @@ __all__ = [
     "may_answer",
     "may_deactivate",
     "may_delegate",
+    "may_manage",
     "may_post",
     "may_resend_relay",
     "reads_client",
     "reads_contract",
     "reads_decision",
     "reads_delegation",
+    "reads_mailbox",
     "reads_message",
     "reads_record",
     "reads_relay",
     "reads_reports",
     "report_deliverer",
     "report_municipality",
+    "sees_bsn",
     "sees_budget",
     "sees_contract",
     "sees_contract_money",
@@ -194,6 +197,22 @@ def mailbox_of(who: Party, recipient: str | None) -> str | None:
     return recipient if is_operator(who) else None
 
 
+def reads_mailbox(who: Party) -> ColumnElement[bool]:
+    """Mailbox items a party may count and look at (the console's backlog): its own; an
+    operator's, everyone's."""
+    if is_operator(who):
+        return true()
+    return rm.MailboxItem.recipient_code == who.code
+
+
+def sees_bsn(who: Party) -> bool:
+    """Whether a client's page shows its BSN in full (lists never do; they mask it):
+    for the municipality and providers the client concerns (``reads_client`` decides who
+    reaches the page), not for operators, who keep the service running and need no
+    personal data for it."""
+    return not is_operator(who)
+
+
 # --- money ----------------------------------------------------------------------------------
 
 
@@ -253,6 +272,12 @@ def may_post(role: str, party: str) -> bool:
     ``gemeente`` or ``aanbieder``): municipalities as gemeente, every kind of provider as
     aanbieder; operators never."""
     return role == MUNICIPALITY if party == "gemeente" else role in PROVIDER_ROLES
+
+
+def may_manage(who: Party) -> bool:
+    """Registering participants, issuing keys, loading contracts and catalogues: operators
+    only."""
+    return is_operator(who)
 
 
 def may_deactivate(who: Party, code: str) -> bool:

@@ -191,7 +191,50 @@ def _build() -> argparse.ArgumentParser:
         metavar="N",
         help="processes running the traffic (default: 2 on two or more cores)",
     )
+    dm.add_argument(
+        "--keys",
+        type=Path,
+        default=Path("demo-keys.json"),
+        metavar="FILE",
+        help="where the parties' API keys are written, readable by you only "
+        "(default demo-keys.json)",
+    )
     dm.set_defaults(func=_demo)
+
+    ex = sub.add_parser(
+        "examples",
+        help="the sample messages among the demo's parties: write them, or post them in order",
+    )
+    exsub = ex.add_subparsers(dest="examples_command", required=True, parser_class=_Parser)
+    ew = exsub.add_parser(
+        "write",
+        help="write the sample messages and their README into a directory",
+        description="Write the sample chains (examples/ in the project) into DIR. With "
+        "--check, write nothing and exit 1 when DIR differs from them.",
+    )
+    ew.add_argument("directory", type=Path, metavar="DIR")
+    ew.add_argument("--check", action="store_true", help="fail when DIR is out of date")
+    ew.set_defaults(func=_examples_write)
+    ep = exsub.add_parser(
+        "post",
+        help="post the sample messages in order to a running service, each with its poster's key",
+        description="Post both sample chains to the service at --url, each message with its "
+        "poster's key from --keys (the file iwmo demo writes), building the answers to what "
+        "the service writes itself (the delegated allocation, the relay). Exit 0 when every "
+        "step was accepted, 1 when one was not, 2 when the chain could not be posted.",
+    )
+    ep.add_argument(
+        "--url", default="http://127.0.0.1:8000", help="the service (default %(default)s)"
+    )
+    ep.add_argument(
+        "--keys",
+        type=Path,
+        default=Path("demo-keys.json"),
+        metavar="FILE",
+        help="the parties' API keys, as iwmo demo writes them (default demo-keys.json)",
+    )
+    ep.add_argument("--json", action="store_true", help="one JSON object per step")
+    ep.set_defaults(func=_examples_post)
 
     k = sub.add_parser(
         "new-secret-key", help="print a new random IWMO_SECRET_KEY (base64 of 32 bytes)"
@@ -610,7 +653,68 @@ def _demo(args: argparse.Namespace) -> int:
         out=sys.stdout,
         err=sys.stderr,
         workers=args.workers,
+        keys_file=args.keys,
     )
+
+
+def _examples_write(args: argparse.Namespace) -> int:
+    from app.demo import examples
+
+    wanted = examples.files()
+    directory: Path = args.directory
+    if args.check:
+        stale = sorted(
+            name
+            for name, content in wanted.items()
+            if not (directory / name).is_file() or (directory / name).read_bytes() != content
+        )
+        extra = sorted(
+            p.name
+            for p in (directory.iterdir() if directory.is_dir() else ())
+            if p.name not in wanted
+        )
+        for name in stale:
+            print(f"iwmo: {directory / name} is out of date", file=sys.stderr)
+        for name in extra:
+            print(f"iwmo: {directory / name} is not one of the examples", file=sys.stderr)
+        return EXIT_FINDINGS if stale or extra else EXIT_OK
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, content in wanted.items():
+            (directory / name).write_bytes(content)
+    except OSError as exc:
+        print(f"iwmo: {directory}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"wrote {len(wanted)} files to {directory}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _examples_post(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from app.demo import examples
+
+    try:
+        keys = examples.read_keys(args.keys)
+    except (OSError, ValueError) as exc:
+        print(f"iwmo: {args.keys}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        outcomes = asyncio.run(examples.post(examples.over_http(args.url), keys))
+    except examples.ExampleError as exc:
+        print(f"iwmo: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # the service cannot be reached
+        print(f"iwmo: {args.url}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for o in outcomes:
+        if args.json:
+            print(json.dumps({"step": o.step, "poster": o.poster, "status": o.status,
+                              "verdict": o.verdict, "codes": o.codes}))  # fmt: skip
+        else:
+            codes = f" ({', '.join(o.codes)})" if o.codes else ""
+            print(f"{o.step:<40} {o.poster:<9} {o.verdict}{codes}")
+    return EXIT_OK if all(o.accepted for o in outcomes) else EXIT_FINDINGS
 
 
 def _new_secret_key(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ A value that does not fit stops the service with one line that names the variabl
 from __future__ import annotations
 
 from contextvars import ContextVar
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -63,6 +64,7 @@ def _range(value: Any) -> Any:
 
 OptionalPath = Annotated[Path | None, BeforeValidator(_empty_is_unset)]
 OptionalText = Annotated[str | None, BeforeValidator(_empty_is_unset)]
+OptionalDate = Annotated[date | None, BeforeValidator(_empty_is_unset)]
 
 
 class Settings(BaseSettings):
@@ -97,6 +99,11 @@ class Settings(BaseSettings):
     # Codes accepted besides the CBS list (TR378), e.g. a municipality merged away whose
     # allocations still run; comma-separated in the environment.
     extra_municipality_codes: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_codes)] = ()
+    # The day the service takes as today (YYYY-MM-DD), for demonstrations and training on
+    # dated data such as the demo's year and examples/: a Dagtekening after it is refused
+    # (TR135), and retours and the messages the service writes carry it. Unset: the date
+    # in the Netherlands, as in production.
+    today: OptionalDate = None
 
     # --- the server ------------------------------------------------------------------------
     worker_threads: int = Field(default=8, ge=1)  # blocking work in parallel per process
@@ -112,6 +119,10 @@ class Settings(BaseSettings):
     max_connections: int = Field(default=512, ge=1)
     # Bodies over LARGE_BODY bytes parsed and judged at once per worker process.
     large_bodies: int = Field(default=2, ge=1)
+
+    # --- the web console ----------------------------------------------------------------
+    # Minutes a console login lasts; after that the session cookie is refused.
+    console_session_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
 
     # --- logs and metrics ------------------------------------------------------------------
     log_format: str = Field(default="json", pattern=r"^(?i:json|text)$")

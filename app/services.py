@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from app.administration import keys
 from app.administration.crypto import Vault, vault_from
@@ -36,11 +38,13 @@ class Services:
             raise
         validator = Validator(settings)
         contracts = ContractDirectory(database)
+        if not callable(clock):
+            clock = today if settings.today is None else _fixed(settings.today)
         intake = Intake(
             database,
             vault,
             validator,
-            clock=clock if callable(clock) else today,
+            clock=clock,
             contracts=contracts,
             delegation_numbers=settings.delegation_numbers,
         )
@@ -52,3 +56,8 @@ class Services:
 
     def close(self) -> None:
         self.database.dispose()
+
+
+def _fixed(day: date) -> Callable[[], date]:
+    """A clock that always says ``day`` (IWMO_TODAY)."""
+    return lambda: day

@@ -3,14 +3,24 @@ scaled down to 40 clients, through the real API."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import stat
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app import cli
+from app.administration import participants
+from app.administration.db import Database
+from app.api import create_app
+from app.config import Settings
+from app.demo import examples, population, region, scenario
 from app.demo.scenario import MISTAKES, REFUSED_REQUESTS
+from app.routing import contracts
+from app.services import Services
 from tests.routing.conftest import cli_env  # noqa: F401  (the CLI on the test database)
 
 SUBCONTRACTORS = {"99000002", "99000003", "99000004"}
@@ -25,9 +35,28 @@ def demo(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
 
 
 @pytest.mark.usefixtures("cli_env")
-def test_a_year_of_the_region_and_a_second_run(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = demo(capsys, "--clients", "40", "--json")
+def test_a_year_of_the_region_and_a_second_run(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, settings: Settings
+) -> None:
+    keys_file = tmp_path / "keys.json"
+    code, out, err = demo(capsys, "--clients", "40", "--json", "--keys", str(keys_file))
     assert code == 0, err
+    assert f"API keys of the 12 parties are in {keys_file}" in err
+
+    # A key per party, in a file only its owner may read: each one logs in as its party.
+    assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600
+    keys = json.loads(keys_file.read_text())
+    assert len(keys) == 12 and keys["0307"]["role"] == "municipality"
+    assert keys["demo-operator"]["role"] == "operator"
+    database = Database(settings.database_url)
+    try:
+        with database.read() as session:
+            for code_, entry in keys.items():
+                found = participants.authenticate(session, entry["key"])
+                assert found is not None and found.code == code_
+    finally:
+        database.dispose()
+    assert examples.read_keys(keys_file)["99000001"] == keys["99000001"]["key"]
     assert out.endswith("}\n") and out.count("\n") == 1  # exactly one JSON object
     s: dict[str, Any] = json.loads(out)
 
@@ -85,14 +114,56 @@ def test_a_year_of_the_region_and_a_second_run(capsys: pytest.CaptureFixture[str
 
     # A second run on the same database is refused; with --force it adds another
     # population (other BSNs, decision numbers and identifications) to what is there.
-    code, out, err = demo(capsys, "--clients", "40", "--json")
+    code, out, err = demo(capsys, "--clients", "40", "--json", "--keys", str(keys_file))
     assert (code, out) == (2, "")
     assert "already holds" in err and "--force" in err
-    code, out, err = demo(capsys, "--clients", "15", "--json", "--force", "--seed", "7")
+    keys_file.chmod(0o644)  # a file there already is made private again
+    code, out, err = demo(
+        capsys, "--clients", "15", "--json", "--force", "--seed", "7", "--keys", str(keys_file)
+    )
     assert code == 0, err
+    assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600
     again = json.loads(out)
     assert again["added_to_existing_data"] is True
     assert again["unexpected"] == []
     assert again["rejections"] == again["expected_rejections"]
     assert again["messages_by_party"] == again["service"]["received_by_party"]
     assert again["mailboxes"]["waiting"] == 0
+
+    # The sample messages fit in beside the demo's year: all accepted, with the new keys.
+    services = Services.build(settings.replace(today=examples.TODAY))
+    try:
+        app = create_app(services.settings, services)
+        send = examples.in_process(app)
+        outcomes = asyncio.run(examples.post(send, examples.read_keys(keys_file)))
+    finally:
+        services.close()
+    assert [(o.step, o.verdict) for o in outcomes if not o.accepted] == []
+
+
+def test_no_planted_message_reports_a_day_after_it_is_sent() -> None:
+    """Every start and stop the plan sends is dated no earlier than the day it reports
+    (TR134), planted mistakes included, for the whole region: otherwise TR134 refuses a
+    mistake planted for another rule. (Client 1334 of the default run once got a second
+    temporary stop sent on the day the first one ended, dated a day later.)"""
+    data = contracts.parse_file(region.REGION_FILE)
+    contract, _ = region._contract(data)
+    people = population.generate(2212, 2027)
+    first = dict.fromkeys(population.MUNICIPALITIES, region.FIRST_DECISION_NUMBER)
+    plans = scenario.plan(people, contract, 2027, first_numbers=first)
+    early = []
+    planted: dict[str, int] = {}
+    for p in plans:
+        for s in p.steps:
+            if isinstance(s.action, scenario.Stop):
+                reported = s.action.einddatum
+            elif isinstance(s.action, scenario.Start):
+                reported = s.action.begindatum
+            else:
+                continue
+            if s.action.mistake:
+                planted[s.action.mistake] = planted.get(s.action.mistake, 0) + 1
+            if reported > s.day:
+                early.append(f"client {p.client.index}: {s}")
+    assert early == []
+    assert planted["second_temporary_stop"] >= 3

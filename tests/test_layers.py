@@ -10,6 +10,7 @@ for type checking) and checked against that order."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from tests.conftest import ROOT
@@ -94,3 +95,16 @@ def test_every_import_goes_down_the_layers() -> None:
 def test_the_layers_hold_every_module() -> None:
     for path in APP.rglob("*.py"):
         layer(_module(path))
+
+
+def test_the_console_leaves_visibility_to_the_access_policy() -> None:
+    """The console sits beside the API and, like it, asks ``app.access`` what a party may
+    see: no console module compares roles or party codes itself."""
+    deciding = re.compile(r"\.role\s*(==|!=|\bin\b|\bnot in\b)|\b(MUNICIPALITY|OPERATOR|"
+                          r"MAIN_CONTRACTOR|SUBCONTRACTOR)\b|\.code\s*(==|!=)")  # fmt: skip
+    found = []
+    for path in sorted((APP / "console").rglob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if deciding.search(line):
+                found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert found == [], "\n".join(found)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from datetime import date
 
 import pytest
 
@@ -53,7 +54,12 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.delegation_numbers == (800_000_000, 800_000_099)
     assert settings.extra_municipality_codes == ("0457", "1234")
     assert settings.xsd_dir is None
+    assert settings.today is None
     assert Settings().max_findings == 100  # Settings(...) reads nothing
+    monkeypatch.setenv("IWMO_TODAY", "2027-12-31")
+    assert Settings.from_env().today == date(2027, 12, 31)
+    monkeypatch.setenv("IWMO_TODAY", "")
+    assert Settings.from_env().today is None
 
 
 @pytest.mark.parametrize(
@@ -64,6 +70,8 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         ("IWMO_JUDGE_SECONDS", "-1"),
         ("IWMO_DELEGATION_NUMBERS", "9-1"),
         ("IWMO_LOG_FORMAT", "xml"),
+        ("IWMO_TODAY", "2027-02-30"),
+        ("IWMO_TODAY", "31-12-2027"),
     ],
 )
 def test_a_value_that_does_not_fit_names_its_variable(

@@ -55,6 +55,8 @@ class Vault:
         self._lookup = _derive(master_key, b"iwmo-hub/bsn-lookup/v1")
         # Its own HKDF output: knowing it tells nothing of the key or the other derived keys.
         self.fingerprint = _derive(master_key, b"iwmo-hub/key-fingerprint/v1").hex()
+        # Signs the web console's session cookies and their CSRF tokens.
+        self.console_key = _derive(master_key, b"iwmo-hub/console-session/v1")
         self.source = source  # where the key came from, for messages (never the key itself)
 
     def encrypt(self, data: bytes, purpose: bytes) -> bytes:

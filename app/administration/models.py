@@ -104,6 +104,21 @@ class Message(Base):
             postgresql_where=text("status = 'received'"),
             sqlite_where=text("status = 'received'"),
         ),
+        # The console: traffic of a day or month by type and status, as far as the viewer
+        # may see it, and refused messages, from the index alone (the rows hold the
+        # encrypted XML); the answers to a message.
+        Index(
+            "ix_messages_traffic",
+            "received_at",
+            "message_type",
+            "status",
+            "problem",
+            "sender_code",
+            "receiver_code",
+            "participant_id",
+            "direction",
+        ),
+        Index("ix_messages_original", "original_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

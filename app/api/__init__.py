@@ -12,6 +12,7 @@ from app import __version__
 from app.api import (
     administratie,
     berichten,
+    docs,
     health,
     mailbox,
     management,
@@ -31,6 +32,7 @@ from app.api.limits import (
     collect_garbage_less_often,
 )
 from app.config import Settings
+from app.console import install as install_console
 from app.observability import logs, metrics
 from app.observability.http import RequestLog
 from app.services import Services
@@ -87,7 +89,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         title="iwmo-hub",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/docs",
+        # Served by app.api.docs, with their assets from this service (no CDN).
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -113,6 +116,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(InFlight, requests=app.state.requests)
     app.add_middleware(RequestLog)
     app.include_router(health.router)
+    app.include_router(docs.router)
     app.include_router(berichten.router, prefix="/v1")
     app.include_router(administratie.router, prefix="/v1")
     app.include_router(validate.router, prefix="/v1")
@@ -120,4 +124,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(routing.router, prefix="/v1")
     app.include_router(management.router, prefix="/v1")
     app.include_router(reports.router, prefix="/v1")
+    install_console(app, settings, svc.vault)
     return app

@@ -157,7 +157,8 @@ _NO_MESSAGE = not_found("no such message, or not yours", "no message 17 for you"
             "content": {
                 "application/xml": {
                     "schema": examples.MESSAGE_SCHEMA,
-                    "example": examples.ALLOCATION,
+                    # Every message type, as the demo's parties post them in turn.
+                    "examples": examples.CHAIN,
                 }
             },
         }

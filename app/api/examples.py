@@ -11,6 +11,7 @@ from datetime import date, time
 from typing import Any
 
 from app import retour
+from app.demo import examples as sample_chain
 from app.standard import codec
 from app.standard import messages as m
 from app.standard.catalogue import XSD_VERSIE
@@ -148,3 +149,24 @@ CHANGE_REQUEST_FINDINGS: dict[str, Any] = {
     ],
 }
 """What ``POST /v1/validate`` answers for CHANGE_REQUEST."""
+
+
+def chain() -> dict[str, dict[str, Any]]:
+    """The request examples of ``POST /v1/berichten``: the fixed steps of the sample chains
+    (`examples/`), one or more of every message type, in the order they are accepted when
+    the demo's parties post them (each with its own key)."""
+    found: dict[str, dict[str, Any]] = {}
+    for step in sample_chain.steps():
+        if step.body is None or step.delegation is not None or step.name.startswith("19-"):
+            continue  # built from what the service answers
+        found[step.name] = {
+            "summary": f"{step.name[:2]}. {step.message_type}: {step.says}",
+            "description": f"Posted by {step.poster} ({sample_chain.POSTERS[step.poster]}), "
+            f"after the examples before it; the file examples/{step.name}.xml.",
+            "value": step.body.decode(),
+        }
+    return found
+
+
+CHAIN = chain()
+"""Named request examples for POST /v1/berichten, in posting order."""

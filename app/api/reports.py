@@ -15,14 +15,17 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from app import access
+from app.access import Party
 from app.api.deps import Caller, Forbidden, caller, services
 from app.api.fields import CBS_CODE, KEY, Day
 from app.api.problems import AUTHENTICATED, NotFound, Refused, forbidden, problem
 from app.routing import report
 from app.routing.directory import ContractView
+from app.services import Services
 
 router = APIRouter(tags=["reports"], responses=AUTHENTICATED)
 
@@ -114,6 +117,12 @@ class ContractReportOut(BaseModel):
     totals: TotalsOut
 
 
+class MonthReportOut(BaseModel):
+    period_from: date = Field(serialization_alias="from", examples=["2027-01-01"])
+    period_to: date = Field(serialization_alias="to", examples=["2027-01-31"])
+    contracts: list[ContractReportOut]
+
+
 class DeploymentReportOut(BaseModel):
     period_from: date = Field(serialization_alias="from", examples=["2027-01-01"])
     period_to: date = Field(serialization_alias="to", examples=["2027-03-31"])
@@ -123,6 +132,11 @@ class DeploymentReportOut(BaseModel):
     )
     contract: str | None = Field(description="the contract asked for", examples=[None])
     contracts: list[ContractReportOut]
+    months: list[MonthReportOut] | None = Field(
+        default=None,
+        description="with `by=month`: the same report for each calendar month of the "
+        "period (the first and last cut to the period), oldest first; absent otherwise",
+    )
 
 
 _JSON_EXAMPLE: dict[str, Any] = {
@@ -254,6 +268,11 @@ contracts; a subcontractor only its own rows. Every row names the municipalities
 Send `Accept: text/csv` for CSV: one row per contract, function and deliverer, columns in
 the order of the example, one `stops_<reason>` column per reason that occurs, money in
 euros with two decimals, an empty cell for null.
+
+`by=month` adds `months`: the same report for each calendar month of the period (the
+first and the last month cut to the period), each with its own budget for those days; a
+client active in two months counts in each. As CSV, `by=month` gives the monthly rows
+only, each with its month in `from` and `to`.
 """
 
 
@@ -320,6 +339,10 @@ def deployment_report(
             examples=["amersfoort-begeleiding"],
         ),
     ] = None,
+    by: Annotated[
+        Literal["month"] | None,
+        Query(description="`month`: add the report of each calendar month (`months`)"),
+    ] = None,
 ) -> Any:
     try:
         days = report.period(period_from, period_to)
@@ -327,6 +350,26 @@ def deployment_report(
         # Two parameters' relation, which no schema states: a period the service has no
         # report for, as it has none for a contract you are not a party to.
         raise Refused(404, "invalid_period", "the period is not valid", str(exc)) from None
+    out = deployment(services(request), who, days, municipality, contract, by_month=by == "month")
+    if _wants_csv(request.headers.get("accept", "")):
+        return _csv_response(out)
+    if out.months is None:
+        return JSONResponse(out.model_dump(mode="json", by_alias=True, exclude={"months"}))
+    return out
+
+
+def deployment(
+    svc: Services,
+    who: Party,
+    days: report.Period,
+    municipality: str | None = None,
+    contract: str | None = None,
+    *,
+    by_month: bool = False,
+) -> DeploymentReportOut:
+    """The deployment report as ``who`` may see it (the API's and the console's): raises
+    Forbidden for another municipality or a party without reports, NotFound for a contract
+    that is not the caller's."""
     own = access.report_municipality(who)
     if own is not None:
         if municipality is not None and municipality != own:
@@ -334,43 +377,59 @@ def deployment_report(
         municipality = own
     elif not access.reads_reports(who):
         raise Forbidden("only operators, municipalities and contract parties see this report")
-    contracts = services(request).contracts.all()
+    contracts = svc.contracts.all()
     if contract is not None:
         contracts = tuple(c for c in contracts if c.key == contract and _party(who, c))
         if not contracts:
             raise NotFound(f"no contract {contract} for you")
     scopes = _scopes(who, contracts, municipality, days)
-    with services(request).database.read() as s:
-        found = report.build(s, scopes, days)
-    # A subcontractor not (or no longer) named in a contract sees it only for its own rows.
-    found = [
-        r for r in found if r.rows or _party(who, next(c for c in contracts if c.key == r.contract))
-    ]
-    out = DeploymentReportOut(
+    with svc.database.read() as s:
+        found, monthly = (
+            report.build_by_month(s, scopes, days)
+            if by_month
+            else (
+                report.build(s, scopes, days),
+                [],
+            )
+        )
+
+    def shown(reports: list[report.ContractReport]) -> list[ContractReportOut]:
+        # A subcontractor not (or no longer) named in a contract sees it only for its own
+        # rows. A municipality's report covers its own municipality only (see above), so
+        # the budget it sees is its own.
+        return [
+            _contract_out(
+                r, sees_money=access.sees_contract_money(who, r.main_contractor, r.municipalities)
+            )
+            for r in reports
+            if r.rows or _party(who, next(c for c in contracts if c.key == r.contract))
+        ]
+
+    return DeploymentReportOut(
         period_from=days.start,
         period_to=days.end,
         municipality=municipality,
         contract=contract,
-        # A municipality's report covers its own municipality only (see above), so the
-        # budget it sees is its own.
-        contracts=[
-            _contract_out(
-                r, sees_money=access.sees_contract_money(who, r.main_contractor, r.municipalities)
-            )
-            for r in found
-        ],
+        contracts=shown(found),
+        months=(
+            [
+                MonthReportOut(
+                    period_from=m.month.start, period_to=m.month.end, contracts=shown(m.contracts)
+                )
+                for m in monthly
+            ]
+            if by_month
+            else None
+        ),
     )
-    if _wants_csv(request.headers.get("accept", "")):
-        return _csv_response(out)
-    return out
 
 
-def _party(who: Caller, c: ContractView) -> bool:
+def _party(who: Party, c: ContractView) -> bool:
     return access.sees_contract(who, c.main_contractor, c.municipalities, c.subcontractors)
 
 
 def _scopes(
-    who: Caller, contracts: tuple[ContractView, ...], municipality: str | None, days: report.Period
+    who: Party, contracts: tuple[ContractView, ...], municipality: str | None, days: report.Period
 ) -> list[report.Scope]:
     scopes = []
     for c in contracts:
@@ -467,49 +526,86 @@ def csv_columns(out: DeploymentReportOut) -> list[str]:
     return [*COLUMNS_BEFORE_STOPS, *(f"stops_{r}" for r in reasons), *COLUMNS_AFTER_STOPS]
 
 
-def render_csv(out: DeploymentReportOut) -> str:
+def csv_rows(out: DeploymentReportOut) -> tuple[list[str], list[list[str]]]:
+    """The CSV's columns and rows, as text: the monthly rows when the report has months."""
     columns = csv_columns(out)
     reasons = [c.removeprefix("stops_") for c in columns if c.startswith("stops_")]
+    periods: list[tuple[date, date, list[ContractReportOut]]] = (
+        [(m.period_from, m.period_to, m.contracts) for m in out.months]
+        if out.months is not None
+        else [(out.period_from, out.period_to, out.contracts)]
+    )
+    rows = []
+    for start, end, contracts in periods:
+        for c in contracts:
+            for row in c.rows:
+                rows.append(
+                    [
+                        row.contract,
+                        c.variant,
+                        " ".join(row.municipalities),
+                        start.isoformat(),
+                        end.isoformat(),
+                        _text(row.function),
+                        _text(row.function_name),
+                        _text(row.product_categorie),
+                        _text(row.product_code),
+                        row.deliverer,
+                        _text(row.deliverer_name),
+                        row.deliverer_role,
+                        str(row.active_clients),
+                        str(row.client_days),
+                        str(row.starts),
+                        *(str(row.stops.get(r, 0)) for r in reasons),
+                        _text(row.average_duration_days),
+                        _euros(row.tariff),
+                        _euros(row.cost),
+                        _euros(c.totals.budget),
+                        "" if row.budget_share is None else f"{row.budget_share:.6f}",
+                    ]
+                )
+    return columns, rows
+
+
+# Columns holding a decimal number (a point in the plain CSV, a comma in the Dutch form).
+DECIMAL_COLUMNS = frozenset(
+    {"average_duration_days", "tariff_eur", "cost_eur", "budget_eur", "budget_share"}
+)
+
+
+def render_csv(out: DeploymentReportOut, *, dutch_excel: bool = False) -> str:
+    """The report as CSV: plain (``,``, decimal point), or in the form Dutch Excel opens as
+    is (``;``, decimal comma, a byte order mark first)."""
+    columns, rows = csv_rows(out)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    if not dutch_excel:
+        writer = csv.writer(buffer)
+        writer.writerow(columns)
+        writer.writerows(rows)
+        return buffer.getvalue()
+    decimal = [c in DECIMAL_COLUMNS for c in columns]
+    writer = csv.writer(buffer, delimiter=";")
     writer.writerow(columns)
-    for c in out.contracts:
-        for row in c.rows:
-            writer.writerow(
-                [
-                    row.contract,
-                    c.variant,
-                    " ".join(row.municipalities),
-                    out.period_from.isoformat(),
-                    out.period_to.isoformat(),
-                    _text(row.function),
-                    _text(row.function_name),
-                    _text(row.product_categorie),
-                    _text(row.product_code),
-                    row.deliverer,
-                    _text(row.deliverer_name),
-                    row.deliverer_role,
-                    row.active_clients,
-                    row.client_days,
-                    row.starts,
-                    *(row.stops.get(r, 0) for r in reasons),
-                    _text(row.average_duration_days),
-                    _euros(row.tariff),
-                    _euros(row.cost),
-                    _euros(c.totals.budget),
-                    "" if row.budget_share is None else f"{row.budget_share:.6f}",
-                ]
-            )
-    return buffer.getvalue()
+    for row in rows:
+        writer.writerow(
+            [v.replace(".", ",") if d else v for v, d in zip(row, decimal, strict=True)]
+        )
+    return "\ufeff" + buffer.getvalue()
 
 
-def _csv_response(out: DeploymentReportOut) -> Response:
+def csv_name(out: DeploymentReportOut) -> str:
     name = f"deployment-{out.period_from.isoformat()}-{out.period_to.isoformat()}"
     if out.municipality:
         name += f"-{out.municipality}"
     if out.contract:
         name += f"-{out.contract}"
-    name = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    if out.months is not None:
+        name += "-by-month"
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)
+
+
+def _csv_response(out: DeploymentReportOut) -> Response:
+    name = csv_name(out)
     return Response(
         render_csv(out),
         media_type=f"{CSV}; charset=utf-8",

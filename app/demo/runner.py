@@ -17,8 +17,9 @@ import multiprocessing
 import os
 import queue
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
+from pathlib import Path
 from typing import Any, TextIO
 
 from app.administration import keys
@@ -48,9 +49,12 @@ def run(
     out: TextIO,
     err: TextIO,
     workers: int | None = None,
+    keys_file: Path | None = None,
 ) -> int:
     """Exit 0 when everything went as planned, 1 when the service refused something it
-    should not have (or accepted a planted mistake), 2 when the demo could not run."""
+    should not have (or accepted a planted mistake), 2 when the demo could not run.
+    ``keys_file`` receives every party's new API key (mode 0600), once the region is set
+    up."""
     started = time.perf_counter()
     try:
         # Before any worker starts: a development key is made once, not by each of them.
@@ -89,6 +93,16 @@ def run(
             return EXIT_REFUSED
     finally:
         database.dispose()
+    if keys_file is not None:
+        try:
+            write_keys(keys_file, reg.parties)
+        except OSError as exc:
+            err.write(f"iwmo demo: {keys_file}: {exc.strerror or exc}\n")
+            return EXIT_REFUSED
+        err.write(
+            f"iwmo demo: the API keys of the {len(reg.parties)} parties are in {keys_file} "
+            "(readable by you only)\n"
+        )
 
     groups = partition(
         plans,
@@ -137,6 +151,20 @@ def run(
     else:
         out.write(summary.render(figures, reg) + "\n")
     return EXIT_UNEXPECTED if figures["unexpected"] else EXIT_OK
+
+
+def write_keys(path: Path, parties: Mapping[str, region.Party]) -> None:
+    """Every party's API key, as JSON (code -> role, name, key), in a file only its owner
+    may read: created with mode 0600, and set to it when it was there already."""
+    data = {
+        code: {"role": p.role, "name": p.name, "key": p.key} for code, p in sorted(parties.items())
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, (json.dumps(data, indent=2) + "\n").encode())
+    finally:
+        os.close(fd)
 
 
 # --- workers ---------------------------------------------------------------------------------

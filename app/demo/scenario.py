@@ -493,9 +493,11 @@ def _plant(plans: list[ClientPlan], planner: _Planner, per_kind: int) -> None:
         s = next(s for s in p.steps if isinstance(s.action, Stop) and s.action.reden == "20")
         assert isinstance(s.action, Stop)
         a = s.action
+        # Sent no earlier than the day after the first stop's end: its own Einddatum, a day
+        # later, must not lie after its Dagtekening (TR134), or that is what refuses it.
         p.steps.append(
             Step(
-                s.day,
+                max(s.day, a.einddatum + timedelta(days=1)),
                 SUB_SEND,
                 2,
                 s.client,

@@ -247,6 +247,8 @@ class MailboxItem(Base):
             postgresql_where=text("acked_at IS NULL"),
             sqlite_where=text("acked_at IS NULL"),
         ),
+        # Whether a message was put in a party's mailbox (who may read it: app.access).
+        Index("ix_mailbox_message_recipient", "message_id", "recipient_code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -24,9 +24,10 @@ can be tested without a database.
 from __future__ import annotations
 
 import calendar
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
 from typing import NamedTuple
@@ -76,6 +77,17 @@ class Period:
         lo = max(begin, self.start)
         hi = self.end if end is None else min(end, self.end)
         return Period(lo, hi) if lo <= hi else None
+
+
+def months(days: Period) -> list[Period]:
+    """The calendar months ``days`` touches, the first and the last cut to ``days``."""
+    found = []
+    first = days.start
+    while first <= days.end:
+        last = date(first.year, first.month, calendar.monthrange(first.year, first.month)[1])
+        found.append(Period(first, min(last, days.end)))
+        first = last + timedelta(days=1)
+    return found
 
 
 def period(start: date, end: date) -> Period:
@@ -174,15 +186,22 @@ class ContractReport:
     totals: Totals
 
 
+@dataclass(frozen=True)
+class MonthReport:
+    month: Period
+    contracts: list[ContractReport]
+
+
 @dataclass
 class _Acc:
-    intervals: dict[int, list[Period]] = field(default_factory=lambda: defaultdict(list))
+    clients: set[int] = field(default_factory=set)  # with a delivery in the period
+    client_days: int = 0  # days in the period with a delivery, summed over clients
     starts: int = 0
     stops: Counter[str] = field(default_factory=Counter)
     durations: list[int] = field(default_factory=list)
 
     def touched(self) -> bool:
-        return bool(self.intervals or self.starts or self.stops or self.durations)
+        return bool(self.clients or self.starts or self.stops or self.durations)
 
 
 # --- arithmetic ---------------------------------------------------------------------------------
@@ -228,15 +247,18 @@ def period_budget(
     return round_half_up(total), ()
 
 
-def _days(intervals: list[Period]) -> int:
-    """Days covered by ``intervals`` (overlaps counted once)."""
-    total, reach = 0, None
-    for p in sorted(intervals, key=lambda p: p.start):
-        lo = p.start if reach is None else max(p.start, reach + timedelta(days=1))
-        if lo <= p.end:
-            total += (p.end - lo).days + 1
-        reach = p.end if reach is None else max(reach, p.end)
-    return total
+def _merged(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``intervals`` (first and last day, both included) as disjoint ones, in order."""
+    if len(intervals) == 1:
+        return intervals
+    found: list[tuple[int, int]] = []
+    for lo, hi in sorted(intervals):
+        if found and lo <= found[-1][1] + 1:
+            if hi > found[-1][1]:
+                found[-1] = (found[-1][0], hi)
+        else:
+            found.append((lo, hi))
+    return found
 
 
 class _Key(NamedTuple):
@@ -263,35 +285,105 @@ def compute(
     ]
 
 
+def compute_by_month(
+    scopes: Sequence[Scope],
+    deliveries: Iterable[Delivery],
+    days: Period,
+    names: Mapping[str, str] | None = None,
+) -> tuple[list[ContractReport], list[MonthReport]]:
+    """The report for ``days`` and for each calendar month of it (:func:`months`), in one
+    pass over the deliveries: the same numbers as :func:`compute` for ``days`` and for
+    each month on its own."""
+    accs, monthly = _accumulate_by_month(scopes, deliveries, days, by_month=True)
+    ordered = sorted(scopes, key=lambda s: s.contract.key)
+    whole = [_contract_report(scope, accs, days, names or {}) for scope in ordered]
+    return whole, [
+        MonthReport(month, [_contract_report(scope, acc, month, names or {}) for scope in ordered])
+        for month, acc in zip(months(days), monthly, strict=True)
+    ]
+
+
 def _accumulate(
     scopes: Sequence[Scope], deliveries: Iterable[Delivery], days: Period
 ) -> dict[_Key, _Acc]:
+    return _accumulate_by_month(scopes, deliveries, days, by_month=False)[0]
+
+
+def _accumulate_by_month(
+    scopes: Sequence[Scope], deliveries: Iterable[Delivery], days: Period, *, by_month: bool
+) -> tuple[dict[_Key, _Acc], list[dict[_Key, _Acc]]]:
+    """The accumulators for ``days`` and, with ``by_month``, for each of ``months(days)``,
+    in one pass over the deliveries. A month's starts, stops and durations are those
+    dated in it; its days of delivery are each client's days in the period (overlaps
+    merged) cut to the month — the same numbers as accumulating each month on its own."""
     by_contract = {s.contract.id: s for s in scopes}
+    spans = months(days) if by_month else []
+    first_days = [m.start.toordinal() for m in spans]
+    lo_day, hi_day = days.start.toordinal(), days.end.toordinal()
     accs: dict[_Key, _Acc] = defaultdict(_Acc)
+    monthly: list[dict[_Key, _Acc]] = [defaultdict(_Acc) for _ in spans]
+    # per row and client: the (first, last) days of each delivery in the period, as ordinals
+    intervals: dict[_Key, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+
+    def month_of(day: int) -> int:
+        return bisect_right(first_days, day) - 1
+
+    functions: dict[tuple[int, str | None, str | None], str | None] = {}
     for d in deliveries:
         scope = by_contract.get(d.contract_id)
         if scope is None or d.municipality not in scope.municipalities:
             continue
         if scope.deliverer is not None and d.deliverer != scope.deliverer:
             continue
-        function = scope.contract.function_for(d.categorie, d.code)
-        acc = accs[
-            _Key(
-                d.contract_id, function.key if function else None, d.categorie, d.code, d.deliverer
-            )
-        ]
-        active = days.overlap(d.begindatum, d.end)
-        if active is not None:
-            acc.intervals[d.client_id].append(active)
-        if d.begindatum in days:
-            acc.starts += 1
-        for s in d.stops:
-            if s.einddatum in days:
-                acc.stops[s.reden] += 1
+        product = (d.contract_id, d.categorie, d.code)
+        if product not in functions:
+            function = scope.contract.function_for(d.categorie, d.code)
+            functions[product] = function.key if function else None
+        key = _Key(d.contract_id, functions[product], d.categorie, d.code, d.deliverer)
+        acc = accs[key]
+        begin = d.begindatum.toordinal()
         stopped = d.stopped
+        end = min(
+            (e.toordinal() for e in (stopped, d.allocation_end) if e is not None),
+            default=hi_day,
+        )
+        lo, hi = max(begin, lo_day), min(end, hi_day)
+        if lo <= hi:
+            intervals[key][d.client_id].append((lo, hi))
+        if lo_day <= begin <= hi_day:
+            acc.starts += 1
+            if spans:
+                monthly[month_of(begin)][key].starts += 1
+        for s in d.stops:
+            day = s.einddatum.toordinal()
+            if lo_day <= day <= hi_day:
+                acc.stops[s.reden] += 1
+                if spans:
+                    monthly[month_of(day)][key].stops[s.reden] += 1
         if stopped is not None and stopped in days:
-            acc.durations.append((stopped - d.begindatum).days + 1)
-    return accs
+            duration = (stopped - d.begindatum).days + 1
+            acc.durations.append(duration)
+            if spans:
+                monthly[month_of(stopped.toordinal())][key].durations.append(duration)
+    last_days = [*(day - 1 for day in first_days[1:]), hi_day]
+    for key, by_client in intervals.items():
+        acc = accs[key]
+        for client, found in by_client.items():
+            acc.clients.add(client)
+            for lo, hi in _merged(found):
+                acc.client_days += hi - lo + 1
+                if not spans:
+                    continue
+                first, last = month_of(lo), month_of(hi)
+                for i in range(first, last + 1):
+                    month = monthly[i][key]
+                    month.clients.add(client)
+                    month.client_days += (
+                        (hi if i == last else last_days[i])
+                        - (lo if i == first else first_days[i])
+                        + 1
+                    )
+    return accs, monthly
 
 
 def _contract_report(
@@ -316,7 +408,7 @@ def _contract_report(
     rows = []
     for k in keys:
         acc = accs[k]
-        client_days = sum(_days(v) for v in acc.intervals.values())
+        client_days = acc.client_days
         tariff = c.tariffs.get(k.function) if k.function and task_based else None
         cost = cost_cents(tariff, client_days) if tariff is not None else None
         durations = acc.durations
@@ -333,7 +425,7 @@ def _contract_report(
                 deliverer_role=(
                     MAIN_CONTRACTOR if k.deliverer == c.main_contractor else SUBCONTRACTOR
                 ),
-                active_clients=len(acc.intervals),
+                active_clients=len(acc.clients),
                 client_days=client_days,
                 starts=acc.starts,
                 stops=dict(sorted(acc.stops.items())),
@@ -423,7 +515,7 @@ def load_deliveries(session: Session, scopes: Sequence[Scope], days: Period) -> 
         )
         .order_by(db.Start.id, db.Stop.id)
     )
-    found: dict[int, Delivery] = {}
+    found: dict[int, tuple[int, str, int, str, str | None, str | None, date, date | None]] = {}
     stops: dict[int, list[StopRecord]] = defaultdict(list)
     for (
         start_id,
@@ -440,19 +532,22 @@ def load_deliveries(session: Session, scopes: Sequence[Scope], days: Period) -> 
         einddatum,
     ) in session.execute(stmt):
         if start_id not in found:
-            found[start_id] = Delivery(
-                contract_id=contract_id,
-                municipality=municipality,
-                client_id=client_id,
-                deliverer=sub or main,
-                categorie=categorie,
-                code=code,
-                begindatum=begindatum,
-                allocation_end=allocation_end,
+            found[start_id] = (
+                contract_id,
+                municipality,
+                client_id,
+                sub or main,
+                categorie,
+                code,
+                begindatum,
+                allocation_end,
             )
         if reden is not None:
             stops[start_id].append(StopRecord(reden, einddatum))
-    return [replace(d, stops=tuple(stops.get(i, ()))) for i, d in found.items()]
+    return [
+        Delivery(*fields[:7], stops=tuple(stops.get(i, ())), allocation_end=fields[7])
+        for i, fields in found.items()
+    ]
 
 
 def participant_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
@@ -469,3 +564,13 @@ def build(session: Session, scopes: Sequence[Scope], days: Period) -> list[Contr
     deliveries = load_deliveries(session, scopes, days)
     names = participant_names(session, {d.deliverer for d in deliveries})
     return compute(scopes, deliveries, days, names)
+
+
+def build_by_month(
+    session: Session, scopes: Sequence[Scope], days: Period
+) -> tuple[list[ContractReport], list[MonthReport]]:
+    """The report for ``days`` and, from the same deliveries (read once), one for each
+    calendar month in it (the first and last month cut to the period)."""
+    deliveries = load_deliveries(session, scopes, days)
+    names = participant_names(session, {d.deliverer for d in deliveries})
+    return compute_by_month(scopes, deliveries, days, names)

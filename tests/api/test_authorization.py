@@ -91,7 +91,8 @@ MATRIX: list[tuple[str, str, str, Send]] = [
     # The application's own pages and probes: public (/metrics without IWMO_METRICS_TOKEN).
     ("GET", "/openapi.json", PUBLIC, NOTHING),
     ("GET", "/docs", PUBLIC, NOTHING),
-    ("GET", "/docs/oauth2-redirect", PUBLIC, NOTHING),
+    ("GET", "/redoc", PUBLIC, NOTHING),
+    ("GET", "/docs/assets/swagger-ui-bundle.js", PUBLIC, NOTHING),
     ("GET", "/healthz", PUBLIC, NOTHING),
     ("GET", "/readyz", PUBLIC, NOTHING),
     ("GET", "/metrics", PUBLIC, NOTHING),

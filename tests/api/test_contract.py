@@ -231,14 +231,18 @@ def _xml_examples(document: dict[str, Any]) -> Iterator[tuple[str, str]]:
                 for media, content in place.get("content", {}).items():
                     if "xml" in media and "example" in content:
                         yield f"{method} {path} {label} {media}", content["example"]
+                    for name, example in content.get("examples", {}).items():
+                        if "xml" in media:
+                            yield f"{method} {path} {label} {media} {name}", example["value"]
 
 
 def test_every_xml_example_is_a_valid_iwmo_message(validator: Validator) -> None:
     """Whoever copies an example gets a message the service reads: well-formed, and valid
     against its schema."""
     found = dict(_xml_examples(openapi_document()))
-    posted = {f"post /v1/{name} request application/xml" for name in ("berichten", "validate")}
+    posted = {"post /v1/validate request application/xml"}
     assert posted <= set(found)
+    assert any(where.startswith("post /v1/berichten request application/xml ") for where in found)
     problems = {}
     for where, text in found.items():
         etree.fromstring(text.encode())  # well-formed, or this fails naming nothing else

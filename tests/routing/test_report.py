@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+import random
+from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
@@ -19,7 +20,9 @@ from app.routing.report import (
     Scope,
     StopRecord,
     compute,
+    compute_by_month,
     cost_cents,
+    months,
     period,
     period_budget,
     round_half_up,
@@ -588,6 +591,144 @@ def test_the_openapi_description(operator: Party) -> None:
     content = op["responses"]["200"]["content"]
     assert content["application/json"]["example"]["contracts"][0]["rows"]
     assert content["text/csv"]["example"].startswith("contract,variant,municipalities,")
-    assert {p["name"] for p in op["parameters"]} == {"from", "to", "municipality", "contract"}
+    assert {p["name"] for p in op["parameters"]} == {
+        "from", "to", "municipality", "contract", "by"
+    }  # fmt: skip
+    assert "`by=month`" in op["description"]
     schema = spec["components"]["schemas"]["DeploymentReportOut"]
-    assert {"from", "to", "contracts"} <= set(schema["properties"])
+    assert {"from", "to", "contracts", "months"} <= set(schema["properties"])
+
+
+# --- by month -------------------------------------------------------------------------------
+
+
+def test_months_of_a_period() -> None:
+    found = months(Period(date(2027, 1, 15), date(2027, 3, 3)))
+    assert [(m.start, m.end) for m in found] == [
+        (date(2027, 1, 15), date(2027, 1, 31)),
+        (date(2027, 2, 1), date(2027, 2, 28)),
+        (date(2027, 3, 1), date(2027, 3, 3)),
+    ]
+    leap = months(Period(date(2028, 2, 1), date(2028, 2, 29)))
+    assert [(m.start, m.end) for m in leap] == [(date(2028, 2, 1), date(2028, 2, 29))]
+
+
+def random_deliveries(seed: int, n: int = 300) -> list[Delivery]:
+    """Deliveries around 2027 of two contracts, three municipalities, three deliverers and
+    three products (one none of the contract's functions), with temporary and definitive
+    stops, withdrawn-free, some capped by their allocation's end."""
+    rng = random.Random(seed)
+    found = []
+    for _ in range(n):
+        begin = date(2026, 10, 1) + timedelta(days=rng.randrange(500))
+        stops = []
+        for _ in range(rng.choice((0, 0, 1, 2))):
+            end = begin + timedelta(days=rng.randrange(-5, 200))
+            stops.append((rng.choice(("20", "20", "23", "02")), end))
+        allocation_end = rng.choice((None, None, begin + timedelta(days=rng.randrange(400))))
+        found.append(
+            delivery(
+                begin,
+                *stops,
+                client=rng.randrange(60),
+                contract_id=rng.choice((1, 1, 2)),
+                municipality=rng.choice(("0307", "0308", "0309")),
+                deliverer=rng.choice(("M", "S", "T")),
+                code=rng.choice(("02N01", "02N02", "02N09")),
+                allocation_end=allocation_end,
+            )
+        )
+    return found
+
+
+@pytest.mark.parametrize(
+    "days",
+    [
+        Period(date(2027, 1, 1), date(2027, 12, 31)),
+        Period(date(2027, 1, 15), date(2027, 3, 3)),
+        Period(date(2026, 11, 20), date(2028, 2, 29)),
+        Period(date(2027, 6, 5), date(2027, 6, 5)),
+    ],
+)
+@pytest.mark.parametrize("deliverer", [None, "S", "M"])
+def test_the_one_pass_breakdown_equals_each_months_report(
+    days: Period, deliverer: str | None
+) -> None:
+    scopes = [
+        Scope(view(), frozenset({"0307", "0308"}), deliverer=deliverer),
+        Scope(
+            view(id=2, key="c0", variant="inspanningsgericht", begindatum=date(2027, 2, 1)),
+            frozenset({"0307", "0309"}),
+            deliverer=deliverer,
+        ),
+    ]
+    names = {"M": "Main", "S": "Sub"}
+    for seed in range(3):
+        deliveries = random_deliveries(seed)
+        whole, monthly = compute_by_month(scopes, deliveries, days, names)
+        assert whole == compute(scopes, deliveries, days, names)
+        assert [m.month for m in monthly] == months(days)
+        for m in monthly:
+            assert m.contracts == compute(scopes, deliveries, m.month, names)
+        assert any(r.rows for m in monthly for r in m.contracts)
+
+
+def test_the_report_by_month(delivered: dict[str, Party], operator: Party) -> None:
+    whole = report(operator)
+    assert "months" not in whole  # only when asked for
+    body = report(operator, by="month")
+    assert body["contracts"] == whole["contracts"]
+    assert [(m["from"], m["to"]) for m in body["months"]] == [
+        ("2027-01-01", "2027-01-31"),
+        ("2027-02-01", "2027-02-28"),
+        ("2027-03-01", "2027-03-31"),
+    ]
+    rows = [by_deliverer(begeleiding(m)) for m in body["months"]]
+    # The main contractor's own IN1 from 10 January runs on; the subcontractor's IN3
+    # from 3 to 20 February is in February only.
+    own = ("begeleiding-in1", MAIN)
+    assert [r[own]["client_days"] for r in rows] == [22, 28, 31]
+    assert ("begeleiding-in3", SUB) not in rows[0] and ("begeleiding-in3", SUB) not in rows[2]
+    february = rows[1][("begeleiding-in3", SUB)]
+    assert (february["starts"], february["stops"], february["active_clients"]) == (
+        1,
+        {"20": 1, "23": 1},
+        1,
+    )
+    # The months add up to the whole period's days; each month has its own budget.
+    total = by_deliverer(begeleiding(whole))
+    assert sum(r[own]["client_days"] for r in rows) == total[own]["client_days"]
+    budgets = [begeleiding(m)["totals"]["budget"] for m in body["months"]]
+    assert budgets[0] > budgets[1]  # 31 days against 28
+    assert sum(budgets) == pytest.approx(begeleiding(whole)["totals"]["budget"], abs=3)
+
+
+def test_a_subcontractor_by_month_sees_no_money(delivered: dict[str, Party]) -> None:
+    body = report(delivered[SUB], by="month")
+    for month in body["months"]:
+        for c in month["contracts"]:
+            assert c["totals"]["budget"] is None
+            assert all(r["deliverer"] == SUB and r["cost"] is None for r in c["rows"])
+
+
+def test_csv_by_month(delivered: dict[str, Party], operator: Party) -> None:
+    r = operator.client.get(
+        REPORT_URL, params={**FIRST_QUARTER, "by": "month"}, headers={"accept": "text/csv"}
+    )
+    assert r.status_code == 200, r.text
+    assert r.headers["content-disposition"] == (
+        'attachment; filename="deployment-2027-01-01-2027-03-31-by-month.csv"'
+    )
+    parsed = list(csv.DictReader(io.StringIO(r.text)))
+    periods = [(line["from"], line["to"], line["function"]) for line in parsed]
+    assert ("2027-02-01", "2027-02-28", "begeleiding-in3") in periods
+    assert {(f, t) for f, t, _ in periods} == {
+        ("2027-01-01", "2027-01-31"),
+        ("2027-02-01", "2027-02-28"),
+        ("2027-03-01", "2027-03-31"),
+    }
+
+
+def test_an_unknown_breakdown_is_refused(operator: Party) -> None:
+    r = operator.client.get(REPORT_URL, params={**FIRST_QUARTER, "by": "week"})
+    assert r.status_code == 422

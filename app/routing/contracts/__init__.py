@@ -48,6 +48,7 @@ from app.routing.contracts.schema import (
     NewProvider,
     SubcontractorTerms,
     parse_file,
+    parse_text,
 )
 
 __all__ = [
@@ -73,5 +74,6 @@ __all__ = [
     "contract_definition",
     "load",
     "parse_file",
+    "parse_text",
     "validate",
 ]

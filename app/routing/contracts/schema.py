@@ -335,10 +335,19 @@ def parse_file(path: str | Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: {getattr(exc, 'strerror', None) or exc}"]) from exc
+    return parse_text(text, str(path))
+
+
+def parse_text(text: str, name: str) -> dict[str, Any]:
+    """A definition from the text of a file called ``name`` (``.toml`` or ``.json``), not
+    yet checked; ConfigError when it is neither or cannot be read as what it says."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".toml", ".json"):
+        raise ConfigError([f"{name}: expected a .toml or .json file"])
     try:
         data = tomllib.loads(text) if suffix == ".toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError([f"{path}: not valid {suffix[1:].upper()}: {exc}"]) from exc
+        raise ConfigError([f"{name}: not valid {suffix[1:].upper()}: {exc}"]) from exc
     if not isinstance(data, dict):
-        raise ConfigError([f"{path}: expected a table (object) at the top"])
+        raise ConfigError([f"{name}: expected a table (object) at the top"])
     return data
