@@ -214,12 +214,18 @@ class Tx:
         ``column`` is one of ``values`` (each once): one condition with one parameter,
         however many values: on PostgreSQL an array, on SQLite a JSON array it unpacks
         (``json_each``). Short statements the databases parse at once, and no limit on
-        parameters to stay under. Values are numbers or text."""
+        parameters to stay under. Values are whole numbers or text."""
         distinct = list(dict.fromkeys(values))
         if not distinct:
             return []
         if not self.sqlite:
-            return [(f"{column} = ANY(?)", [_Array(distinct)])]
+            # A semi-join with the unpacked array, not "= ANY(?)": where the planner has
+            # no statistics (a table never analysed) it may read a whole range and test
+            # each row against the array one element at a time, which costs rows times
+            # values (measured: 4.6 s for 50,000 allocations); joined, each value is one
+            # index probe or one hash lookup, whatever the plan.
+            kind = "bigint" if all(isinstance(v, int) for v in distinct) else "text"
+            return [(f"{column} IN (SELECT unnest(?::{kind}[]))", [_Array(distinct)])]
         return [(f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(distinct)])]
 
     def update(self, table: str, id_: int, values: dict[str, Any]) -> None:

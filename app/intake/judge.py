@@ -203,13 +203,15 @@ class Judge:
         never deleted, so those found unlocked are all there to lock. Locking a row costs
         a fraction of the insert that would find it exists."""
         rows = tx.all(
-            "SELECT id, bsn_hash FROM clients WHERE municipality_code = ? AND bsn_hash = ANY(?)",
+            "SELECT id, bsn_hash FROM clients "
+            "WHERE municipality_code = ? AND bsn_hash IN (SELECT unnest(?::text[]))",
             [municipality, tx.array(ordered)],
         )
         if len(rows) < len(ordered):
             return {}
         tx.all(
-            "SELECT id FROM clients WHERE id = ANY(?) ORDER BY bsn_hash FOR UPDATE",
+            "SELECT id FROM clients WHERE id IN (SELECT unnest(?::bigint[])) "
+            "ORDER BY bsn_hash FOR UPDATE",
             [tx.array([row[0] for row in rows])],
         )
         return {str(key): int(client_id) for client_id, key in rows}
