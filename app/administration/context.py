@@ -220,14 +220,17 @@ class Context:
             known = {c.id for c in self.line_clients.values() if c is not None}
             ids = sorted(i for i in known | {client.id} if i is not None)
             ids = [i for i in ids if i not in self._allocated_here]
-            found = set[int]()
-            for condition, chosen in self.tx.any_of("client_id", ids):
-                rows = self.tx.all(
-                    f"SELECT DISTINCT client_id FROM toewijzingen "
-                    f"WHERE municipality_code = ? AND {condition}",
-                    (self.municipality_code, *chosen),
+            found = {
+                row[0]
+                for row in self.tx.select_in(
+                    "client_id",
+                    "toewijzingen",
+                    "municipality_code = ?",
+                    (self.municipality_code,),
+                    "client_id",
+                    ids,
                 )
-                found.update(row[0] for row in rows)
+            }
             self._allocated_here.update({i: i in found for i in ids})
         return self._allocated_here.get(client.id, False)
 
@@ -257,6 +260,7 @@ class Context:
             (self.municipality_code,),
             "nummer",
             wanted,
+            by_key=True,
         )
         by_nummer = {a.nummer: a for a in found}
         for n in wanted:

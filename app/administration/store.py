@@ -196,37 +196,80 @@ class Tx:
         column: str,
         values: Sequence[Any],
         order: str = "id",
+        *,
+        by_key: bool = False,
     ) -> list[R]:
-        """``load`` of the rows whose ``column`` is one of ``values``, in a few queries
-        however many values there are."""
-        found: list[R] = []
-        for condition, chosen in self.any_of(column, values):
-            found += self.load(cls, table, f"{where} AND {condition}", [*params, *chosen], order)
-        return found
+        """``load`` of the rows whose ``column`` is one of ``values``, in one query however
+        many values there are; ``by_key`` when ``where`` and ``column`` together are a
+        unique key (see ``select_each``)."""
+        columns = _columns(cls)
+        select = self.select_each if by_key else self.select_in
+        rows = select(f"id, {', '.join(columns)}", table, where, params, column, values, order)
+        return [self._record(cls, columns, row) for row in rows]
 
     def array(self, values: Sequence[Any]) -> Any:
         """``values`` as one array parameter (PostgreSQL only)."""
         assert not self.sqlite
         return _Array(list(values))
 
-    def any_of(self, column: str, values: Iterable[Any]) -> list[tuple[str, list[Any]]]:
-        """Conditions, with their parameters, that together select the rows whose
-        ``column`` is one of ``values`` (each once): one condition with one parameter,
-        however many values: on PostgreSQL an array, on SQLite a JSON array it unpacks
-        (``json_each``). Short statements the databases parse at once, and no limit on
-        parameters to stay under. Values are whole numbers or text."""
+    def select_in(
+        self,
+        select: str,
+        table: str,
+        where: str,
+        params: Sequence[Any],
+        column: str,
+        values: Iterable[Any],
+        order: str | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """``SELECT select FROM table WHERE where`` for the rows whose ``column`` is one of
+        ``values`` (whole numbers or text), in one statement with the values as one
+        parameter (an array on PostgreSQL, a JSON array SQLite unpacks): short, parsed at
+        once, with no limit on parameters to stay under."""
         distinct = list(dict.fromkeys(values))
         if not distinct:
             return []
-        if not self.sqlite:
-            # A semi-join with the unpacked array, not "= ANY(?)": where the planner has
-            # no statistics (a table never analysed) it may read a whole range and test
-            # each row against the array one element at a time, which costs rows times
-            # values (measured: 4.6 s for 50,000 allocations); joined, each value is one
-            # index probe or one hash lookup, whatever the plan.
-            kind = "bigint" if all(isinstance(v, int) for v in distinct) else "text"
-            return [(f"{column} IN (SELECT unnest(?::{kind}[]))", [_Array(distinct)])]
-        return [(f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(distinct)])]
+        tail = f" ORDER BY {order}" if order else ""
+        if self.sqlite:
+            return self.all(
+                f"SELECT {select} FROM {table} WHERE {where} "
+                f"AND {column} IN (SELECT value FROM json_each(?)){tail}",
+                [*params, json.dumps(distinct)],
+            )
+        return self.all(
+            f"SELECT {select} FROM {table} WHERE {where} AND {column} = ANY(?){tail}",
+            [*params, _Array(distinct)],
+        )
+
+    def select_each(
+        self,
+        select: str,
+        table: str,
+        where: str,
+        params: Sequence[Any],
+        column: str,
+        values: Iterable[Any],
+        order: str | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """``select_in`` where ``where``'s equalities and ``column`` together are a unique
+        key: on PostgreSQL each value is looked up on its own through that key (a LATERAL
+        join), one probe per value whatever the planner knows. With "= ANY(list)", a
+        table never analysed (a server without autovacuum) was read by the key's first
+        column alone and each row tested against the whole list: rows times values, 4.6 s
+        for 50,000 allocations."""
+        distinct = list(dict.fromkeys(values))
+        if not distinct or self.sqlite:
+            return self.select_in(select, table, where, params, column, distinct, order)
+        kind = "bigint" if all(isinstance(v, int) for v in distinct) else "text"
+        tail = f" ORDER BY {order}" if order else ""
+        return self.all(
+            f"SELECT _t.* FROM unnest(?::{kind}[]) AS _v(v) CROSS JOIN LATERAL "
+            # OFFSET 0 keeps the subquery a subquery: flattened into a join, the planner
+            # would be free again to put the table outside and the list inside.
+            f"(SELECT {select} FROM {table} WHERE {where} AND {column} = _v.v OFFSET 0) AS _t"
+            f"{tail}",
+            [_Array(distinct), *params],
+        )
 
     def update(self, table: str, id_: int, values: dict[str, Any]) -> None:
         sets = ", ".join(f"{k} = ?" for k in values)

@@ -185,10 +185,13 @@ class Judge:
                     for key in ordered
                 ),
             )
-            [(condition, chosen)] = tx.any_of("bsn_hash", ordered)
-            rows = tx.all(
-                f"SELECT id, bsn_hash FROM clients WHERE municipality_code = ? AND {condition}",
-                [municipality, *chosen],
+            rows = tx.select_in(
+                "id, bsn_hash",
+                "clients",
+                "municipality_code = ?",
+                [municipality],
+                "bsn_hash",
+                ordered,
             )
             ids = {str(key): int(client_id) for client_id, key in rows}
         return {
@@ -202,16 +205,14 @@ class Judge:
         ids; an empty dict when some do not exist (nothing is locked then). Clients are
         never deleted, so those found unlocked are all there to lock. Locking a row costs
         a fraction of the insert that would find it exists."""
-        rows = tx.all(
-            "SELECT id, bsn_hash FROM clients "
-            "WHERE municipality_code = ? AND bsn_hash IN (SELECT unnest(?::text[]))",
-            [municipality, tx.array(ordered)],
+        rows = tx.select_each(
+            "id, bsn_hash", "clients", "municipality_code = ?", [municipality], "bsn_hash", ordered
         )
         if len(rows) < len(ordered):
             return {}
         tx.all(
-            "SELECT id FROM clients WHERE id IN (SELECT unnest(?::bigint[])) "
-            "ORDER BY bsn_hash FOR UPDATE",
+            # By the primary key, the only index there is to probe with the list.
+            "SELECT id FROM clients WHERE id = ANY(?) ORDER BY bsn_hash FOR UPDATE",
             [tx.array([row[0] for row in rows])],
         )
         return {str(key): int(client_id) for client_id, key in rows}
