@@ -201,10 +201,11 @@ class Tx:
     ) -> list[R]:
         """``load`` of the rows whose ``column`` is one of ``values``, in one query however
         many values there are; ``by_key`` when ``where`` and ``column`` together are a
-        unique key (see ``select_each``)."""
+        unique key (see ``select_in``)."""
         columns = _columns(cls)
-        select = self.select_each if by_key else self.select_in
-        rows = select(f"id, {', '.join(columns)}", table, where, params, column, values, order)
+        rows = self.select_in(
+            f"id, {', '.join(columns)}", table, where, params, column, values, order, by_key=by_key
+        )
         return [self._record(cls, columns, row) for row in rows]
 
     def array(self, values: Sequence[Any]) -> Any:
@@ -221,11 +222,20 @@ class Tx:
         column: str,
         values: Iterable[Any],
         order: str | None = None,
+        *,
+        by_key: bool = False,
     ) -> list[tuple[Any, ...]]:
         """``SELECT select FROM table WHERE where`` for the rows whose ``column`` is one of
         ``values`` (whole numbers or text), in one statement with the values as one
         parameter (an array on PostgreSQL, a JSON array SQLite unpacks): short, parsed at
-        once, with no limit on parameters to stay under."""
+        once, with no limit on parameters to stay under.
+
+        ``by_key`` when ``where``'s equalities and ``column`` together are a unique key: on
+        PostgreSQL each value is then looked up on its own through that key (a LATERAL
+        join), one probe per value whatever the planner knows. With "= ANY(list)", a
+        table never analysed (a server without autovacuum) was read by the key's first
+        column alone and each row tested against the whole list: rows times values, 4.6 s
+        for 50,000 allocations."""
         distinct = list(dict.fromkeys(values))
         if not distinct:
             return []
@@ -236,32 +246,12 @@ class Tx:
                 f"AND {column} IN (SELECT value FROM json_each(?)){tail}",
                 [*params, json.dumps(distinct)],
             )
-        return self.all(
-            f"SELECT {select} FROM {table} WHERE {where} AND {column} = ANY(?){tail}",
-            [*params, _Array(distinct)],
-        )
-
-    def select_each(
-        self,
-        select: str,
-        table: str,
-        where: str,
-        params: Sequence[Any],
-        column: str,
-        values: Iterable[Any],
-        order: str | None = None,
-    ) -> list[tuple[Any, ...]]:
-        """``select_in`` where ``where``'s equalities and ``column`` together are a unique
-        key: on PostgreSQL each value is looked up on its own through that key (a LATERAL
-        join), one probe per value whatever the planner knows. With "= ANY(list)", a
-        table never analysed (a server without autovacuum) was read by the key's first
-        column alone and each row tested against the whole list: rows times values, 4.6 s
-        for 50,000 allocations."""
-        distinct = list(dict.fromkeys(values))
-        if not distinct or self.sqlite:
-            return self.select_in(select, table, where, params, column, distinct, order)
+        if not by_key:
+            return self.all(
+                f"SELECT {select} FROM {table} WHERE {where} AND {column} = ANY(?){tail}",
+                [*params, _Array(distinct)],
+            )
         kind = "bigint" if all(isinstance(v, int) for v in distinct) else "text"
-        tail = f" ORDER BY {order}" if order else ""
         return self.all(
             f"SELECT _t.* FROM unnest(?::{kind}[]) AS _v(v) CROSS JOIN LATERAL "
             # OFFSET 0 keeps the subquery a subquery: flattened into a join, the planner

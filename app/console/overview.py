@@ -3,6 +3,7 @@ what waits for an answer past its term — each as far as the viewer may see it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -108,6 +109,21 @@ def backlog(s: Session, who: Viewer) -> list[tuple[str, str | None, int, datetim
     return [(code, names.get(code), n, _utc(oldest)) for code, n, oldest in rows]
 
 
+def _counted(s: Session, model: Any, message_id: Any, where: Any) -> tuple[int, Sequence[Any]]:
+    """How many rows of ``model`` match, and the first ``SHOWN`` of them (by id) with the
+    type of the message each names; the list is read only when the count found some."""
+    count = s.scalar(select(func.count()).select_from(model).where(*where)) or 0
+    if not count:
+        return 0, []
+    return count, s.execute(
+        select(model, db.Message.message_type)
+        .join(db.Message, db.Message.id == message_id)
+        .where(*where)
+        .order_by(model.id)
+        .limit(SHOWN)
+    ).all()
+
+
 def overdue(s: Session, who: Viewer, now: datetime) -> tuple[list[Waiting], int]:
     retour_due = terms.working_days_back(now, terms.RETOUR_WORKING_DAYS)
     request_due = terms.working_days_back(now, terms.REQUEST_WORKING_DAYS)
@@ -144,19 +160,8 @@ def overdue(s: Session, who: Viewer, now: datetime) -> tuple[list[Waiting], int]
         rm.Relay.created_at < retour_due,
         access.reads_relay(who),
     )
-    count = s.scalar(select(func.count()).select_from(rm.Relay).where(*where_relay)) or 0
+    count, shown_relays = _counted(s, rm.Relay, rm.Relay.relay_message_id, where_relay)
     total += count
-    shown_relays = (
-        s.execute(
-            select(rm.Relay, db.Message.message_type)
-            .join(db.Message, db.Message.id == rm.Relay.relay_message_id)
-            .where(*where_relay)
-            .order_by(rm.Relay.id)
-            .limit(SHOWN)
-        ).all()
-        if count
-        else []
-    )
     for r, kind in shown_relays:
         found.append(
             Waiting("overdue_relay", r.relay_message_id, kind or "", r.main_contractor_code,
@@ -169,19 +174,8 @@ def overdue(s: Session, who: Viewer, now: datetime) -> tuple[list[Waiting], int]
         db.Verzoek.created_at < request_due,
         access.reads_record(who, db.Verzoek),
     )
-    count = s.scalar(select(func.count()).select_from(db.Verzoek).where(*where_request)) or 0
+    count, shown_requests = _counted(s, db.Verzoek, db.Verzoek.message_id, where_request)
     total += count
-    shown_requests = (
-        s.execute(
-            select(db.Verzoek, db.Message.message_type)
-            .join(db.Message, db.Message.id == db.Verzoek.message_id)
-            .where(*where_request)
-            .order_by(db.Verzoek.id)
-            .limit(SHOWN)
-        ).all()
-        if count
-        else []
-    )
     for v, kind in shown_requests:
         found.append(
             Waiting("overdue_request", v.message_id, kind or "", v.provider_code,

@@ -205,8 +205,14 @@ class Judge:
         ids; an empty dict when some do not exist (nothing is locked then). Clients are
         never deleted, so those found unlocked are all there to lock. Locking a row costs
         a fraction of the insert that would find it exists."""
-        rows = tx.select_each(
-            "id, bsn_hash", "clients", "municipality_code = ?", [municipality], "bsn_hash", ordered
+        rows = tx.select_in(
+            "id, bsn_hash",
+            "clients",
+            "municipality_code = ?",
+            [municipality],
+            "bsn_hash",
+            ordered,
+            by_key=True,
         )
         if len(rows) < len(ordered):
             return {}

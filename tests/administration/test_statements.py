@@ -141,7 +141,7 @@ def test_a_long_list_of_values_is_looked_up_not_scanned_for(services: Services) 
             return tx_all(text, params)
 
         tx.all = explaining  # type: ignore[method-assign]
-        found = tx.select_each("id", "lookup", "g = ?", ["a"], "k", values)
+        found = tx.select_in("id", "lookup", "g = ?", ["a"], "k", values, by_key=True)
         assert sorted(row[0] for row in found) == values
         [plan] = seen
         if store.sqlite:
