@@ -123,31 +123,28 @@ class Tx:
         """Insert rows with the same columns; their ids, in order. In a few statements
         however many rows: on PostgreSQL by COPY or the driver's pipeline, on SQLite by one
         executemany."""
-        if not rows:
-            return []
+        if len(rows) <= 1:  # no batch to set up for one row
+            return [self.insert(table, row) for row in rows]
         names = list(rows[0])
-        marks = ", ".join("?" for _ in names)
-        text = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks}) RETURNING id"
-        if len(rows) == 1:  # no batch to set up for one row
-            return [int(self.scalar(text, [rows[0][n] for n in names]))]
         if self.sqlite:
             return self._insert_numbered(table, names, rows)
         if len(rows) >= _COPY_FROM:
             return self._copy(table, names, rows)
+        # Fewer than _COPY_FROM rows: one executemany, pipelined by the driver.
+        self.statements += 1
+        self._cur.executemany(
+            self.sql(
+                f"INSERT INTO {table} ({', '.join(names)}) "
+                f"VALUES ({', '.join('?' for _ in names)}) RETURNING id"
+            ),
+            [[self._value(row[n]) for n in names] for row in rows],
+            returning=True,
+        )
         ids = []
-        # A few hundred at a time: one round trip each, without holding every row's
-        # parameters (and the driver's buffers for them) at once.
-        for at in range(0, len(rows), _IN_CHUNK):
-            self.statements += 1
-            self._cur.executemany(
-                self.sql(text),
-                [[self._value(row[n]) for n in names] for row in rows[at : at + _IN_CHUNK]],
-                returning=True,
-            )
-            while True:
-                ids.append(int(self._cur.fetchone()[0]))
-                if not self._cur.nextset():
-                    break
+        while True:
+            ids.append(int(self._cur.fetchone()[0]))
+            if not self._cur.nextset():
+                break
         return ids
 
     def _copy(self, table: str, names: list[str], rows: Sequence[dict[str, Any]]) -> list[int]:
@@ -175,15 +172,10 @@ class Tx:
         the transaction holds the only write lock) and written by one executemany."""
         first = int(self.scalar(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"))
         ids = list(range(first, first + len(rows)))
-        value = self._value
-        self.statements += 1
-        self._cur.executemany(
+        self.execute_many(
             f"INSERT INTO {table} (id, {', '.join(names)}) "
             f"VALUES (?, {', '.join('?' for _ in names)})",
-            (
-                [new_id, *[value(row[n]) for n in names]]
-                for new_id, row in zip(ids, rows, strict=True)
-            ),
+            ([new_id, *[row[n] for n in names]] for new_id, row in zip(ids, rows, strict=True)),
         )
         return ids
 
@@ -280,7 +272,6 @@ def _sqlite_sql(text: str) -> str:
     return text
 
 
-_IN_CHUNK = 500  # rows per executemany on PostgreSQL below _COPY_FROM
 _COPY_FROM = 64  # rows at once from which COPY is quicker than a pipeline of INSERTs
 
 
