@@ -14,9 +14,7 @@ Usage: python bench/declaration.py [--sizes 1000 5000 20000 50000]
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
 import sys
 import tempfile
 import time
@@ -40,7 +38,7 @@ from bench.hostile import (  # noqa: E402
     serve,
     workers_of,
 )
-from bench.ingest import Connection, free_port, wait_ready  # noqa: E402
+from bench.ingest import Connection, arguments, free_port, wait_ready  # noqa: E402
 from bench.messages import _aanbieder_header, bsns, chain  # noqa: E402
 
 MB = 1024 * 1024
@@ -115,15 +113,7 @@ async def _post_all(port: int, key: str, bodies: list[bytes], senders: int = 16)
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument(
-        "--database",
-        default=os.environ.get(
-            "IWMO_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    ap = arguments(__doc__)
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000, 50000])
     args = ap.parse_args()
     port = free_port()

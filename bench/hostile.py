@@ -16,7 +16,6 @@ Usage: python bench/hostile.py [--workers 2] [--database postgresql+psycopg://..
 
 from __future__ import annotations
 
-import argparse
 import base64
 import contextlib
 import os
@@ -41,7 +40,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from app.administration import participants  # noqa: E402
 from app.administration.db import Database  # noqa: E402
-from bench.ingest import free_port, wait_ready  # noqa: E402
+from bench.ingest import arguments, free_port, wait_ready  # noqa: E402
 from bench.messages import bsns  # noqa: E402
 
 MB = 1024 * 1024
@@ -421,15 +420,7 @@ def probe(port: int, key: str, stop: threading.Event, latencies: list[float]) ->
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument(
-        "--database",
-        default=os.environ.get(
-            "IWMO_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    ap = arguments(__doc__)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--only", nargs="*", help="run only classes whose name starts so")
     args = ap.parse_args()

@@ -411,9 +411,11 @@ def report(
     print(f"  HTTP          {dict(statuses)}; retours with a refusal: {refused}")
 
 
-def main() -> int:
+def arguments(doc: str | None) -> argparse.ArgumentParser:
+    """The options every live-service bench takes: its text as help, and --database
+    (``IWMO_BENCH_DATABASE_URL``, by default the local PostgreSQL's database test)."""
     ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument(
         "--database",
@@ -421,6 +423,11 @@ def main() -> int:
             "IWMO_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
         ),
     )
+    return ap
+
+
+def main() -> int:
+    ap = arguments(__doc__)
     ap.add_argument("--clients", type=int, default=1500)
     ap.add_argument("--senders", type=int, default=32)
     ap.add_argument("--workers", type=int, default=2)

@@ -15,8 +15,6 @@ Usage: python bench/mailbox.py [--waiting 50000] [--acked 50000]
 
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -30,7 +28,7 @@ import httpx  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from bench.hostile import AANBIEDER, GEMEENTE, drop, prepare, serve  # noqa: E402
-from bench.ingest import free_port, wait_ready  # noqa: E402
+from bench.ingest import arguments, free_port, wait_ready  # noqa: E402
 
 
 def fill(schema_url: str, recipient: str, acked: int, waiting: int) -> None:
@@ -86,15 +84,7 @@ def report(title: str, times: list[float]) -> None:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument(
-        "--database",
-        default=os.environ.get(
-            "IWMO_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    ap = arguments(__doc__)
     ap.add_argument("--waiting", type=int, default=50_000)
     ap.add_argument("--acked", type=int, default=50_000)
     args = ap.parse_args()
