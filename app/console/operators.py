@@ -40,10 +40,8 @@ def _forget(request: Request) -> None:
     services(request).intake.participants.forget()
 
 
-def _participants(request: Request, who: Viewer, **context: Any) -> Response:
-    refused = operators_only(request, who)
-    if refused is not None:
-        return refused
+@operators_only
+def _participants(request: Request, who: Viewer, /, **context: Any) -> Response:
     with services(request).database.read() as s:
         rows = list(
             s.scalars(select(db.Participant).order_by(db.Participant.role, db.Participant.code))
@@ -62,10 +60,8 @@ def _participants(request: Request, who: Viewer, **context: Any) -> Response:
 participant_list = page(_participants)
 
 
+@operators_only
 def _register(request: Request, who: Viewer, data: FormData) -> Response:
-    refused = operators_only(request, who)
-    if refused is not None:
-        return refused
     code = str(data.get("code") or "").strip()
     role = str(data.get("role") or "")
     name = str(data.get("name") or "").strip()[:200]
@@ -94,10 +90,8 @@ def _register(request: Request, who: Viewer, data: FormData) -> Response:
 register = form(_register)
 
 
+@operators_only
 def _rotate(request: Request, who: Viewer, data: FormData) -> Response:
-    refused = operators_only(request, who)
-    if refused is not None:
-        return refused
     code = request.path_params["code"]
     with services(request).database.write() as s:
         if participants.by_code(s, code) is None:
@@ -110,10 +104,8 @@ def _rotate(request: Request, who: Viewer, data: FormData) -> Response:
 rotate = form(_rotate)
 
 
+@operators_only
 def _deactivate(request: Request, who: Viewer, data: FormData) -> Response:
-    refused = operators_only(request, who)
-    if refused is not None:
-        return refused
     code = request.path_params["code"]
     if not access.may_deactivate(who, code):
         return _participants(request, who, error="an operator cannot deactivate itself")
@@ -132,10 +124,8 @@ deactivate = form(_deactivate)
 # --- contracts and catalogues -----------------------------------------------------------
 
 
-def _contracts(request: Request, who: Viewer, **context: Any) -> Response:
-    refused = operators_only(request, who)
-    if refused is not None:
-        return refused
+@operators_only
+def _contracts(request: Request, who: Viewer, /, **context: Any) -> Response:
     with services(request).database.read() as s:
         rows = [
             contracts.contract_as_dict(c)
@@ -168,10 +158,8 @@ async def _read_upload(data: FormData) -> tuple[str, str] | str:
         return f"{upload.filename}: not UTF-8 text"
 
 
+@operators_only
 def _load(request: Request, who: Viewer, data: FormData, upload: tuple[str, str] | str) -> Response:
-    refused = operators_only(request, who)
-    if refused is not None:
-        return refused
     if isinstance(upload, str):
         return _contracts(request, who, problems=[upload])
     name, text = upload
@@ -204,10 +192,8 @@ async def load(request: Request) -> Response:
     return await run_in_threadpool(_load, request, who, data, upload)
 
 
+@operators_only
 def _catalogues(request: Request, who: Viewer) -> Response:
-    refused = operators_only(request, who)
-    if refused is not None:
-        return refused
     with services(request).database.read() as s:
         rows = list(
             s.scalars(

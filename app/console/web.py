@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
@@ -170,7 +170,19 @@ def not_found(request: Request, who: Viewer) -> HTMLResponse:
     return render(request, "error.html", who, status=404, message="not_found")
 
 
-def operators_only(request: Request, who: Viewer) -> HTMLResponse | None:
-    if access.may_manage(who):
-        return None
-    return render(request, "error.html", who, status=403, message="forbidden")
+P = ParamSpec("P")
+
+
+def operators_only(
+    handler: Callable[Concatenate[Request, Viewer, P], Response],
+) -> Callable[Concatenate[Request, Viewer, P], Response]:
+    """A page or form for operators alone (as the access policy says): anyone else gets
+    403 and the handler never runs."""
+
+    @functools.wraps(handler)
+    def guarded(request: Request, who: Viewer, /, *args: P.args, **kwargs: P.kwargs) -> Response:
+        if not access.may_manage(who):
+            return render(request, "error.html", who, status=403, message="forbidden")
+        return handler(request, who, *args, **kwargs)
+
+    return guarded
