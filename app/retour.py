@@ -127,8 +127,12 @@ def _retour_header(
 ) -> Any:
     header_cls = elements.specs(retour.root)[0].cls
     assert header_cls is not None
+    # The header's parts are scalars and small records of scalars: a copy of each record
+    # (not a deep copy of everything) keeps the retour's header apart from the original's.
     fields = {
-        f.name: copy.deepcopy(getattr(original, f.name)) for f in dataclasses.fields(original)
+        f.name: copy.copy(value) if dataclasses.is_dataclass(value) else value
+        for f in dataclasses.fields(original)
+        for value in (getattr(original, f.name),)
     }
     fields["BerichtCode"] = retour.code
     return header_cls(
@@ -265,6 +269,8 @@ def _classes(obj: Any) -> Iterable[Any]:
 def _assign(original: Any, findings: Sequence[Finding]) -> dict[str, list[str]]:
     """Return codes per message class path: each finding goes to the deepest class whose
     path contains it."""
+    if not findings:  # nothing to place: spare the walk over every class of the message
+        return {}
     levels = {codec.path_of(o) for o in _classes(original)}
     result: dict[str, list[str]] = {}
     for f in findings:

@@ -126,7 +126,7 @@ def main() -> int:
         try:
             wait_ready(f"http://127.0.0.1:{port}")
             pids = workers_of(server)
-            for size in args.sizes:
+            for run, size in enumerate(args.sizes):
                 allocated = allocations(size, number, people)
                 number += size
                 refused = asyncio.run(
@@ -135,7 +135,7 @@ def main() -> int:
                 if refused:
                     print(f"  {refused} allocations refused: the declaration would be too")
                 clients = [(bsn, number - size + i) for i, (bsn, _) in enumerate(allocated)]
-                body = declaration(clients, f"D{size}")
+                body = declaration(clients, f"D{size}R{run}")
                 before = reset_peaks(pids)
                 started = time.perf_counter()
                 r = httpx.post(

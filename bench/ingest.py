@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -144,9 +145,12 @@ class CpuMeter:
     def __init__(self, server: int) -> None:
         self.server = server
         self.hz = os.sysconf("SC_CLK_TCK")
+        self._workers: dict[int, int] = {}
 
     def _sample(self) -> dict[str, float]:
-        service = sum(sum(_ticks(p)) for p in [self.server, *_children(self.server)])
+        workers = {p: sum(_ticks(p)) for p in _children(self.server)}
+        self._workers = {p: t - self._workers.get(p, 0) for p, t in workers.items()}
+        service = sum(_ticks(self.server)) + sum(workers.values())
         postgres = 0
         for pid in _postgres_pids():
             with contextlib.suppress(OSError):
@@ -160,11 +164,30 @@ class CpuMeter:
         }
 
     def start(self) -> None:
+        self._workers = {}
         self._before = self._sample()
 
     def stop(self) -> dict[str, float]:
         after = self._sample()
         return {k: after[k] - self._before[k] for k in after}
+
+    def split(self) -> str:
+        """How the service's CPU between start() and stop() fell on its worker processes
+        (an even split: the load was balanced over them)."""
+        used = sorted((t for t in self._workers.values() if t > 0), reverse=True)
+        total = sum(used) or 1
+        return " / ".join(f"{t / total:.0%}" for t in used)
+
+
+def senders_of(svc: Services, codes: Iterable[str]) -> dict[str, Sender]:
+    """The registered participants of these codes, as the intake knows a sender."""
+    senders = {}
+    with svc.database.read() as s:
+        for code in codes:
+            p = participants.by_code(s, code)
+            assert p is not None
+            senders[code] = Sender(p.id, p.code, p.role)
+    return senders
 
 
 def statements_per_type(schema_url: str, keys: dict[str, str], c: Chain) -> dict[str, str]:
@@ -176,22 +199,19 @@ def statements_per_type(schema_url: str, keys: dict[str, str], c: Chain) -> dict
         store = svc.intake.store
         if not hasattr(store, "statements"):
             return {"(this version does not count statements)": ""}
-        senders = {}
-        with svc.database.read() as s:
-            for code in keys:
-                p = participants.by_code(s, code)
-                assert p is not None
-                senders[code] = Sender(p.id, p.code, p.role)
+        senders = senders_of(svc, keys)
         found: dict[str, str] = {}
         for code, body in c.messages:
             kind = re.search(rb"<(wmo\d+):Bericht", body)
-            before = store.transactions, store.statements
+            before = store.transactions, store.statements, getattr(store, "round_trips", 0)
             svc.intake.receive(senders[code], body)
             name = kind.group(1).decode().upper() if kind else "?"
+            trips = getattr(store, "round_trips", 0) - before[2]
             found.setdefault(
                 name,
                 f"{store.statements - before[1]} statements in "
-                f"{store.transactions - before[0]} transactions",
+                f"{store.transactions - before[0]} transactions"
+                + (f", {trips} round trips" if trips else ""),
             )
         return found
     finally:
@@ -341,11 +361,19 @@ class Connection:
         head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head.split(b" ", 2)[1])
         length = 0
+        close = False
         for line in head.split(b"\r\n")[1:]:
             name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
+            name = name.strip().lower()
+            if name == b"content-length":
                 length = int(value)
-        return status, await self.reader.readexactly(length)
+            elif name == b"connection" and b"close" in value.lower():
+                close = True
+        body = await self.reader.readexactly(length)
+        if close:  # as any HTTP client does: the next request on a new connection
+            self.writer.close()
+            self.reader = self.writer = None
+        return status, body
 
 
 async def run(
@@ -483,6 +511,7 @@ def main() -> int:
                 "  CPU per message "
                 + ", ".join(f"{name} {sec / total * 1000:.2f} ms" for name, sec in used.items())
             )
+            print(f"  the service's CPU by worker process: {meter.split()}")
             total = sum(len(c.messages) for c in paced)
             report(
                 f"paced at {args.rate:g} messages/s",

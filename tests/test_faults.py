@@ -202,7 +202,8 @@ _KILLED = textwrap.dedent(
         os._exit(137)  # as if the worker was killed: no cleanup, the transaction is open
 
     services = Services.build(Settings(database_url={url!r}, secret_key={key!r}))
-    Inbox.keep_out = killed  # the retour is stored after the message was applied, before the commit
+    # The retour is stored after the message was applied, before the commit.
+    Inbox.keep_answer = killed
     services.intake.receive(Sender({pid}, {code!r}, "municipality"), sys.stdin.buffer.read())
     """
 )

@@ -220,16 +220,21 @@ class Context:
             known = {c.id for c in self.line_clients.values() if c is not None}
             ids = sorted(i for i in known | {client.id} if i is not None)
             ids = [i for i in ids if i not in self._allocated_here]
+            # Through the index on client_id, one probe per client; the municipality is
+            # compared here, since with it in the query a table never analysed was read
+            # by municipality for every client (1.6 s for 5,000; see Tx.select_in).
             found = {
-                row[0]
-                for row in self.tx.select_in(
-                    "client_id",
+                client_id
+                for client_id, municipality in self.tx.select_in(
+                    "client_id, municipality_code",
                     "toewijzingen",
-                    "municipality_code = ?",
-                    (self.municipality_code,),
+                    "TRUE",
+                    (),
                     "client_id",
                     ids,
+                    by_key=True,
                 )
+                if municipality == self.municipality_code
             }
             self._allocated_here.update({i: i in found for i in ids})
         return self._allocated_here.get(client.id, False)

@@ -380,7 +380,6 @@ def _record_line(p: m.Prestatie, ctx: Context, status: str, codes: list[str]) ->
         bedrag=p.IngediendBedrag.signed,
         status=status,
         retourcodes=codes,
-        declaration=declaration,
     )
     declaration.lines.append(line)
     ctx.remember_line(line)

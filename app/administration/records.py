@@ -175,7 +175,6 @@ class Line(Record):
     status: str = "toegekend"  # toegekend | afgewezen
     retourcodes: list[str] = field(default_factory=list)
     credited_by_id: int | None = None
-    declaration: Declaration | None = field(default=None, repr=False)
 
     @property
     def debet(self) -> bool:

@@ -54,7 +54,9 @@ def answer_judged(
         else retour.build(msg, findings, dagtekening=ctx.today)
     )
     body = codec.to_bytes(answer)
-    out_id = inbox.keep_out(tx, answer, body, ctx.message_id)
+    out_id = inbox.keep_answer(
+        tx, ctx.message_id, answer, body, {**describe(report), **judge.judged(findings, ctx)}
+    )
     if mt.name == "WMO323" and ctx.declaration is not None and ctx.declaration.id is not None:
         a = answer.DeclaratieAntwoord
         tx.update(
@@ -65,11 +67,6 @@ def answer_judged(
                 "totaal_toegekend": a.TotaalToegekendBedrag.signed if a else 0,
             },
         )
-    tx.update(
-        "messages",
-        ctx.message_id,
-        {**describe(report), **judge.judged(findings, ctx), "retour_id": out_id},
-    )
     if deliveries and mt.name == "WMO323":
         # The municipality also sees what the service answered the provider.
         deliveries = [
@@ -96,17 +93,17 @@ def refusal_retour(
     answer is a header-only retour, as for any such refusal (IV028)."""
     answer = retour.refusal(mt, header, [TECHNICAL_REJECTION], dagtekening=today)
     body = codec.to_bytes(answer)
-    out_id = inbox.keep_out(tx, answer, body, message_id)
     shown, omitted = listed(findings, max_findings)
-    tx.update(
-        "messages",
+    inbox.keep_answer(
+        tx,
         message_id,
+        answer,
+        body,
         {
             **describe(report),
             "status": MessageStatus.REJECTED,
             "findings": shown,
             "findings_omitted": omitted,
-            "retour_id": out_id,
             "processed_at": now(),
         },
     )

@@ -49,8 +49,10 @@ class Inbox:
     def keep(
         self, sender: Sender, data: bytes, sha: str, *, size: int | None = None
     ) -> tuple[int, str]:
-        """Store the bytes, or find them stored before: (message id, its status)."""
-        with self.store.transaction() as tx:
+        """Store the bytes, or find them stored before: (message id, its status). The
+        insert commits by itself: the bytes are kept before anything else happens, in one
+        round trip."""
+        with self.store.autocommit() as tx:
             inserted = tx.scalar(
                 "INSERT INTO messages (direction, participant_id, sha256, size, raw_encrypted, "
                 "status, findings, received_at) VALUES ('in', ?, ?, ?, ?, 'received', ?, ?) "
@@ -105,31 +107,44 @@ class Inbox:
         status: str = MessageStatus.SENT,
     ) -> int:
         """Store a message the service produced (a retour, a relay, a 301 it composed)."""
+        return tx.insert("messages", self._out(message, body, original_id, status))
+
+    def keep_answer(
+        self, tx: Tx, message_id: int, answer: Any, body: bytes, verdict: dict[str, Any]
+    ) -> int:
+        """Store the answer (retour or WMO325) to message ``message_id`` and record the
+        verdict with that message, pointing at its answer: one statement on PostgreSQL."""
+        return tx.insert_and_point(
+            "messages",
+            self._out(answer, body, message_id, MessageStatus.SENT),
+            message_id,
+            verdict,
+            "retour_id",
+        )
+
+    def _out(
+        self, message: Any, body: bytes, original_id: int | None, status: str
+    ) -> dict[str, Any]:
         mt = catalogue.of(message)
         h = message.Header
         # A retour is known by its own identification; other messages by their header's.
         own = not mt.is_retour or mt.name == "WMO325"
-        return tx.insert(
-            "messages",
-            {
-                "direction": "out",
-                "message_type": mt.name,
-                "sender_code": h.Afzender,
-                "receiver_code": h.Ontvanger,
-                "identificatie": h.BerichtIdentificatie.Identificatie
-                if own
-                else h.IdentificatieRetour,
-                "dagtekening": h.BerichtIdentificatie.Dagtekening if own else h.DagtekeningRetour,
-                "sha256": hashlib.sha256(body).hexdigest(),
-                "size": len(body),
-                "raw_encrypted": self.vault.encrypt(body, RAW),
-                "status": status,
-                "findings": [],
-                "original_id": original_id,
-                "received_at": now(),
-                "processed_at": now(),
-            },
-        )
+        return {
+            "direction": "out",
+            "message_type": mt.name,
+            "sender_code": h.Afzender,
+            "receiver_code": h.Ontvanger,
+            "identificatie": h.BerichtIdentificatie.Identificatie if own else h.IdentificatieRetour,
+            "dagtekening": h.BerichtIdentificatie.Dagtekening if own else h.DagtekeningRetour,
+            "sha256": hashlib.sha256(body).hexdigest(),
+            "size": len(body),
+            "raw_encrypted": self.vault.encrypt(body, RAW),
+            "status": status,
+            "findings": [],
+            "original_id": original_id,
+            "received_at": now(),
+            "processed_at": now(),
+        }
 
     def stored_verdict(self, message_id: int) -> Verdict:
         """The verdict recorded for a message received before (the same bytes again)."""
