@@ -185,15 +185,7 @@ class Judge:
                     for key in ordered
                 ),
             )
-            rows = tx.select_in(
-                "id, bsn_hash",
-                "clients",
-                "municipality_code = ?",
-                [municipality],
-                "bsn_hash",
-                ordered,
-            )
-            ids = {str(key): int(client_id) for client_id, key in rows}
+            ids = self._known_clients(tx, municipality, ordered)
         return {
             bsn: rec.Client(id=ids[key], municipality_code=municipality)
             for key, bsn in by_hash.items()
@@ -205,21 +197,28 @@ class Judge:
         ids; an empty dict when some do not exist (nothing is locked then). Clients are
         never deleted, so those found unlocked are all there to lock. Locking a row costs
         a fraction of the insert that would find it exists."""
+        ids = Judge._known_clients(tx, municipality, ordered)
+        if len(ids) < len(ordered):
+            return {}
+        tx.all(
+            # By the primary key, the only index there is to probe with the list.
+            "SELECT id FROM clients WHERE id = ANY(?) ORDER BY bsn_hash FOR UPDATE",
+            [tx.array(list(ids.values()))],
+        )
+        return ids
+
+    @staticmethod
+    def _known_clients(tx: Tx, municipality: str, hashes: list[str]) -> dict[str, int]:
+        """The ids of the clients of these hashes that exist, by hash: one probe per hash
+        through the unique key (municipality, hash)."""
         rows = tx.select_in(
             "id, bsn_hash",
             "clients",
             "municipality_code = ?",
             [municipality],
             "bsn_hash",
-            ordered,
+            hashes,
             by_key=True,
-        )
-        if len(rows) < len(ordered):
-            return {}
-        tx.all(
-            # By the primary key, the only index there is to probe with the list.
-            "SELECT id FROM clients WHERE id = ANY(?) ORDER BY bsn_hash FOR UPDATE",
-            [tx.array([row[0] for row in rows])],
         )
         return {str(key): int(client_id) for client_id, key in rows}
 
